@@ -1,0 +1,129 @@
+# azl-guest: Hyper-V guest integration for Azure Linux.
+#
+#   make                 build azl-agent
+#   make check           unit tests, fixture checks, golden and corruption tests
+#   make check SANITIZE=1  the same under ASan + UBSan
+#   make demo            build, generate the SKU fixtures, run `azl-agent status`
+#   make bench           benchmarks (not part of check)
+#   make fuzz            libFuzzer targets, longer than the smoke run in check
+#   make kmod [KDIR=…]   out-of-tree kernel modules through ./Kbuild
+#   make install DESTDIR=… PREFIX=…
+#   make clean
+#
+# `check`, `demo` and `bench` install missing Debian packages first when run
+# as root (scripts/deps.sh; it prints the Fedora / Azure Linux names too).
+
+PREFIX  ?= /usr
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+SANITIZE ?= 0
+WERROR  ?= 0
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+KDIR    ?= /lib/modules/$(shell uname -r)/build
+
+ifeq ($(SANITIZE),1)
+BUILD   ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT     := -O1
+else
+BUILD   ?= build/default
+SANFLAGS :=
+OPT     := -O2
+endif
+
+AGENT_PKGS := json-c
+TEST_PKGS  := cmocka
+
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+	    -Wno-format-nonliteral
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DAZL_VERSION='"$(VERSION)"' $(WARNINGS) $(CFLAGS) \
+	     $(SANFLAGS) -MMD -MP $(shell $(PKG_CONFIG) --cflags $(AGENT_PKGS))
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+AGENT_LIBS = $(shell $(PKG_CONFIG) --libs $(AGENT_PKGS))
+
+AGENT_SRCS := $(wildcard agent/src/*.c)
+AGENT_LIB_OBJS := $(patsubst agent/src/%.c,$(BUILD)/agent/%.o,$(filter-out agent/src/main.c,$(AGENT_SRCS)))
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+
+.PHONY: all agent check check-run demo demo-run bench bench-run fuzz kmod install clean \
+	deps-build deps-check deps-bench fixtures
+
+all: agent
+
+agent: $(BUILD)/azl-agent
+
+$(BUILD)/agent/%.o: agent/src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Everything but main() goes into one archive that the agent and the unit tests link.
+$(BUILD)/libazl-agent.a: $(AGENT_LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/azl-agent: $(BUILD)/agent/main.o $(BUILD)/libazl-agent.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(AGENT_LIBS)
+
+$(BUILD)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iagent/src $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS)) -c -o $@ $<
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/libazl-agent.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(AGENT_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
+
+# Targets that need packages first install them, then re-enter make so that
+# pkg-config is asked only once the packages are there.
+deps-build:
+	@scripts/deps.sh build
+deps-check:
+	@scripts/deps.sh build check
+deps-bench:
+	@scripts/deps.sh build check bench
+
+fixtures: $(BUILD)/fixtures/.stamp
+$(BUILD)/fixtures/.stamp: tests/fixtures/gen-fixtures.sh
+	tests/fixtures/gen-fixtures.sh $(BUILD)/fixtures
+	@touch $@
+
+check: deps-check
+	@$(MAKE) --no-print-directory check-run
+
+check-run: $(BUILD)/azl-agent $(TEST_BINS) fixtures
+	@tests/run.sh $(BUILD)
+
+demo: deps-build
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: $(BUILD)/azl-agent fixtures
+	@tests/demo.sh $(BUILD)
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory bench-run
+
+bench-run: $(BUILD)/azl-agent fixtures
+	@bench/status.sh $(BUILD)
+
+# Longer fuzzing than the smoke run in `make check` (FUZZ_RUNS inputs per target).
+FUZZ_RUNS ?= 5000000
+fuzz: deps-check
+	@tests/fuzz/run.sh $(BUILD) $(FUZZ_RUNS)
+
+kmod:
+	@test -d "$(KDIR)" || { echo "kmod: no kernel build tree at $(KDIR); pass KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+install: $(BUILD)/azl-agent
+	install -D -m 0755 $(BUILD)/azl-agent $(DESTDIR)$(SBINDIR)/azl-agent
+
+clean:
+	rm -rf build
+	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1 || true; fi
+
+-include $(wildcard $(BUILD)/agent/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+#include "interrupts.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *skip_blanks(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Copy [a, b) into dst without trailing blanks; -EOVERFLOW if it does not fit. */
+static int copy_field(char *dst, size_t len, const char *a, const char *b)
+{
+	while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+		b--;
+	if ((size_t)(b - a) >= len)
+		return -EOVERFLOW;
+	memcpy(dst, a, (size_t)(b - a));
+	dst[b - a] = '\0';
+	return 0;
+}
+
+static int parse_header(const char *line, const char *end, struct irq_table *t)
+{
+	const char *p = line;
+	size_t cap = 16;
+
+	t->col_cpu = malloc(cap * sizeof(*t->col_cpu));
+	if (!t->col_cpu)
+		return -ENOMEM;
+	for (p = skip_blanks(p); p < end; p = skip_blanks(p)) {
+		char *q;
+		unsigned long cpu;
+
+		if (strncmp(p, "CPU", 3) != 0 || !isdigit((unsigned char)p[3]))
+			return -EBADMSG;
+		cpu = strtoul(p + 3, &q, 10);
+		if (cpu > 1u << 20 || (q < end && *q != ' ' && *q != '\t'))
+			return -EBADMSG;
+		if (t->ncols == cap) {
+			unsigned int *n = realloc(t->col_cpu, 2 * cap * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			t->col_cpu = n;
+			cap *= 2;
+		}
+		t->col_cpu[t->ncols++] = (unsigned int)cpu;
+		p = q;
+	}
+	return t->ncols > 0 ? 0 : -EBADMSG;
+}
+
+/* Is [a, b) of the form "<hwirq>-<trigger>"? */
+static bool is_hwirq_token(const char *a, const char *b)
+{
+	const char *dash = memchr(a, '-', (size_t)(b - a));
+
+	if (!dash || dash == a || dash + 1 == b)
+		return false;
+	for (const char *p = a; p < dash; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	for (const char *p = dash + 1; p < b; p++)
+		if (!isalpha((unsigned char)*p))
+			return false;
+	return true;
+}
+
+/* Split "<chip> <hwirq>-<trigger> <actions>" of a numbered line. */
+static int split_numbered(struct irq_line *l, const char *p, const char *end)
+{
+	const char *tok = p;
+
+	while (tok < end) {
+		const char *te = tok;
+
+		while (te < end && *te != ' ' && *te != '\t')
+			te++;
+		if (is_hwirq_token(tok, te)) {
+			const char *dash = memchr(tok, '-', (size_t)(te - tok));
+
+			if (copy_field(l->chip, sizeof(l->chip), p, tok) < 0 ||
+			    copy_field(l->hwirq, sizeof(l->hwirq), tok, dash) < 0 ||
+			    copy_field(l->trigger, sizeof(l->trigger), dash + 1, te) < 0)
+				return -EBADMSG;
+			return copy_field(l->text, sizeof(l->text), skip_blanks(te), end) < 0 ?
+				       -EBADMSG : 0;
+		}
+		tok = skip_blanks(te);
+	}
+	/* No hwirq column (some chips print none): everything is the chip. */
+	return copy_field(l->chip, sizeof(l->chip), p, end) < 0 ? -EBADMSG : 0;
+}
+
+static int parse_line(const char *line, const char *end, struct irq_table *t,
+		      struct irq_line *l, uint64_t *counts)
+{
+	const char *p = skip_blanks(line), *colon;
+	long irq = -1;
+
+	memset(l, 0, sizeof(*l));
+	colon = memchr(p, ':', (size_t)(end - p));
+	if (!colon || colon == p || copy_field(l->label, sizeof(l->label), p, colon) < 0)
+		return -EBADMSG;
+	if (isdigit((unsigned char)l->label[0])) {
+		char *q;
+
+		irq = strtol(l->label, &q, 10);
+		if (*q)
+			return -EBADMSG;
+	} else {
+		for (const char *c = l->label; *c; c++)
+			if (!isalnum((unsigned char)*c) && *c != '_')
+				return -EBADMSG;
+	}
+	l->irq = irq;
+	p = skip_blanks(colon + 1);
+	while (p < end && isdigit((unsigned char)*p) && l->ncounts < t->ncols) {
+		char *q;
+		unsigned long long v = strtoull(p, &q, 10);
+
+		if (q < end && *q != ' ' && *q != '\t')
+			break; /* a number glued to text belongs to the text */
+		counts[l->ncounts++] = v;
+		p = skip_blanks(q);
+	}
+	if (l->ncounts == 0)
+		return -EBADMSG;
+	if (irq >= 0)
+		return split_numbered(l, p, end);
+	return copy_field(l->text, sizeof(l->text), p, end) < 0 ? -EBADMSG : 0;
+}
+
+static size_t count_lines(const char *text)
+{
+	size_t n = 1;
+
+	for (const char *p = text; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+int interrupts_parse(const char *text, struct irq_table *t, size_t *bad_line)
+{
+	const char *p = text, *nl;
+	size_t maxlines = count_lines(text), lineno = 1;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	*bad_line = 1;
+	nl = strchr(p, '\n');
+	ret = parse_header(p, nl ? nl : p + strlen(p), t);
+	if (ret < 0)
+		goto fail;
+	t->lines = calloc(maxlines, sizeof(*t->lines));
+	t->counts = calloc(maxlines * t->ncols, sizeof(*t->counts));
+	if (!t->lines || !t->counts) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	while (nl) {
+		const char *line = nl + 1;
+
+		lineno++;
+		nl = strchr(line, '\n');
+		if (*skip_blanks(line) == '\0' || *skip_blanks(line) == '\n')
+			continue;
+		ret = parse_line(line, nl ? nl : line + strlen(line), t,
+				 &t->lines[t->n], t->counts + t->n * t->ncols);
+		if (ret < 0) {
+			*bad_line = lineno;
+			goto fail;
+		}
+		t->n++;
+	}
+	*bad_line = 0;
+	return 0;
+fail:
+	interrupts_free(t);
+	return ret;
+}
+
+void interrupts_free(struct irq_table *t)
+{
+	free(t->col_cpu);
+	free(t->lines);
+	free(t->counts);
+	memset(t, 0, sizeof(*t));
+}
+
+const struct irq_line *interrupts_find(const struct irq_table *t,
+				       const char *label)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->lines[i].label, label) == 0)
+			return &t->lines[i];
+	return NULL;
+}
+
+uint64_t interrupts_count(const struct irq_table *t, size_t line,
+			  unsigned int col)
+{
+	if (line >= t->n || col >= t->ncols)
+		return 0;
+	return t->counts[line * t->ncols + col];
+}

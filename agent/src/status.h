@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdio.h>
+
+#include "facts.h"
+
+/*
+ * `azl-agent status`: facts in, a verdict out.  status_evaluate() is a pure
+ * function of the facts (unit-tested without a machine); the printers only
+ * render what it computed.
+ */
+
+#define STATUS_MAX_NODES 64 /* nodes shown per class; Azure VMs have at most 8 */
+#define STATUS_MAX_CLASSES 24
+
+enum status_exit {
+	STATUS_HEALTHY = 0,
+	STATUS_WARNINGS = 1,
+	STATUS_ERROR = 2, /* not a Hyper-V guest, or cannot tell */
+};
+
+struct class_summary {
+	const char *kind;        /* "network", or "unknown" */
+	const char *description;
+	bool perf;
+	size_t devices, channels;
+	struct cpuset cpus;      /* CPUs the channels target */
+	size_t on_node[STATUS_MAX_NODES];
+	size_t nodeless;         /* channels on a CPU that no node lists */
+};
+
+struct accel_summary {
+	size_t gpus, hcas;
+	size_t gpus_nodeless, hcas_nodeless; /* numa_node -1 */
+};
+
+struct status {
+	const struct vm_facts *facts;
+	struct warnings warnings; /* unreadable facts first, then health */
+	bool error;               /* the STATUS_ERROR verdict */
+	size_t nclasses;
+	struct class_summary classes[STATUS_MAX_CLASSES];
+	struct cpuset channel_cpus;
+	struct accel_summary accel;
+	enum status_exit exit_code;
+};
+
+void status_evaluate(const struct vm_facts *f, struct status *s);
+void status_free(struct status *s);
+
+int status_print_text(const struct status *s, const char *root_name, FILE *out);
+int status_print_json(const struct status *s, FILE *out);

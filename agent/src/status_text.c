@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: MIT
+/* `azl-agent status`: one screen an operator reads in ten seconds. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "status.h"
+#include "util.h"
+
+#define LABEL "%-14s"
+
+/* A cpulist, cut to fit a line. */
+static const char *cpus_str(const struct cpuset *s, char *buf, size_t len)
+{
+	if (cpuset_format_list(s, buf, len) < 0) {
+		/* Too long for the line: say how many instead. */
+		snprintf(buf, len, "%u CPUs", cpuset_count(s));
+	}
+	return buf[0] ? buf : "none";
+}
+
+static const char *tri_word(enum tri t)
+{
+	return t == TRI_YES ? "yes" : t == TRI_NO ? "no" : "unknown";
+}
+
+static void print_platform(const struct platform_facts *p, FILE *out)
+{
+	fprintf(out, LABEL "%s  (DMI %s / %s; VMBus %s; hypervisor flag %s", "Hyper-V guest",
+		tri_word(p->hyperv), p->sys_vendor[0] ? p->sys_vendor : "unknown",
+		p->product_name[0] ? p->product_name : "unknown",
+		p->vmbus == TRI_YES ? "present" : "absent", tri_word(p->cpu_hypervisor));
+	if (p->cpuid_vendor[0])
+		fprintf(out, "; CPUID \"%s\"", p->cpuid_vendor);
+	fprintf(out, ")\n");
+	if (p->hyperv == TRI_YES) {
+		fprintf(out, LABEL, "VM");
+		fprintf(out, p->generation ? "Gen%d" : "Gen?", p->generation);
+		fprintf(out, "  vmId %s  size %s%s\n", p->vm_id[0] ? p->vm_id : "unknown",
+			p->vm_size[0] ? p->vm_size : "unknown",
+			p->vm_size[0] ? " (IMDS cache)" : " (not provisioned by azl-agent)");
+	}
+	fprintf(out, LABEL "%s\n", "Kernel", p->kernel[0] ? p->kernel : "unknown");
+}
+
+/* The in-tree Hyper-V drivers on one line, our modules on the next. */
+static void print_modules(const struct vm_facts *f, FILE *out)
+{
+	for (int ours = 0; ours <= 1; ours++) {
+		fprintf(out, LABEL, ours ? "" : "Modules");
+		for (size_t i = 0; i < f->nmodules; i++)
+			if ((strncmp(f->modules[i].name, "azl_", 4) == 0) == ours)
+				fprintf(out, "%s %s  ", f->modules[i].name,
+					module_state_name(f->modules[i].state));
+		fprintf(out, "\n");
+	}
+}
+
+static void print_topology(const struct topology_facts *t, FILE *out)
+{
+	char buf[256];
+
+	if (!t->known) {
+		fprintf(out, LABEL "unknown\n", "Topology");
+		return;
+	}
+	fprintf(out, LABEL "%u CPUs online (%s)", "Topology", cpuset_count(&t->online),
+		cpus_str(&t->online, buf, sizeof(buf)));
+	if (!t->numa_known)
+		fprintf(out, ", NUMA nodes unknown\n");
+	else if (t->nnodes == 0)
+		fprintf(out, ", no NUMA\n");
+	else
+		fprintf(out, ", %zu NUMA node%s\n", t->nnodes, t->nnodes == 1 ? "" : "s");
+	for (size_t i = 0; i < t->nnodes && i < 8; i++)
+		fprintf(out, LABEL "node %d: %s (%u CPUs)\n", "", t->nodes[i].id,
+			cpus_str(&t->nodes[i].cpus, buf, sizeof(buf)),
+			cpuset_count(&t->nodes[i].cpus));
+	if (!cpuset_empty(&t->isolated))
+		fprintf(out, LABEL "isolated: %s\n", "", cpus_str(&t->isolated, buf, sizeof(buf)));
+}
+
+static void print_class(const struct class_summary *c, FILE *out)
+{
+	char buf[64];
+
+	fprintf(out, "  %-11s%3zu device%s %4zu channel%s  CPUs %s", c->kind, c->devices,
+		c->devices == 1 ? " " : "s", c->channels, c->channels == 1 ? " " : "s",
+		cpus_str(&c->cpus, buf, sizeof(buf)));
+	for (size_t n = 0; n < STATUS_MAX_NODES; n++)
+		if (c->on_node[n])
+			fprintf(out, "  node%zu: %zu", n, c->on_node[n]);
+	fprintf(out, "\n");
+}
+
+static void print_vmbus(const struct status *s, FILE *out)
+{
+	const struct vm_facts *f = s->facts;
+	struct cpuset other_cpus;
+	size_t other = 0;
+	char buf[64];
+
+	if (f->platform.vmbus != TRI_YES)
+		return;
+	fprintf(out, LABEL "%zu devices, channels on %u CPUs\n", "VMBus", f->vmbus.n,
+		cpuset_count(&s->channel_cpus));
+	cpuset_zero(&other_cpus);
+	for (size_t i = 0; i < s->nclasses; i++) {
+		const struct class_summary *c = &s->classes[i];
+
+		if (c->perf) {
+			print_class(c, out);
+			continue;
+		}
+		other += c->devices;
+		for (int cpu = 0; cpu <= cpuset_last(&c->cpus); cpu++)
+			if (cpuset_has(&c->cpus, (unsigned int)cpu))
+				cpuset_set(&other_cpus, (unsigned int)cpu);
+	}
+	if (!other)
+		return;
+	fprintf(out, "  %-11s%3zu devices, channels on CPUs %s:", "other", other,
+		cpus_str(&other_cpus, buf, sizeof(buf)));
+	for (size_t i = 0; i < s->nclasses; i++)
+		if (!s->classes[i].perf)
+			fprintf(out, s->classes[i].devices > 1 ? " %s×%zu" : " %s",
+				s->classes[i].kind, s->classes[i].devices);
+	fprintf(out, "\n");
+}
+
+static const struct nic_fact *find_nic(const struct nic_facts *n, const char *name)
+{
+	for (size_t i = 0; i < n->n; i++)
+		if (strcmp(n->nics[i].name, name) == 0)
+			return &n->nics[i];
+	return NULL;
+}
+
+static void print_nics(const struct nic_facts *nf, FILE *out)
+{
+	const char *label = "NICs";
+	bool any = false;
+
+	for (size_t i = 0; i < nf->n; i++) {
+		const struct nic_fact *n = &nf->nics[i], *vf;
+
+		if (n->master[0])
+			continue; /* shown with its synthetic NIC */
+		any = true;
+		fprintf(out, LABEL "%s %s %s", label, n->name, n->driver[0] ? n->driver : "virtual",
+			n->mac[0] ? n->mac : "");
+		label = "";
+		if (strcmp(n->driver, "hv_netvsc") != 0) {
+			fprintf(out, "\n");
+			continue;
+		}
+		vf = n->vf[0] ? find_nic(nf, n->vf) : NULL;
+		if (!n->vf[0])
+			fprintf(out, "  accelerated networking: off\n");
+		else
+			fprintf(out, "  VF %s (%s, PCI %s)  accelerated networking: on\n", n->vf,
+				vf && vf->driver[0] ? vf->driver : "no driver",
+				vf && vf->pci_addr[0] ? vf->pci_addr : "unknown");
+	}
+	if (!any)
+		fprintf(out, LABEL "none\n", "NICs");
+}
+
+/* "8 GPUs  node 0: 0001 0002 …  node 1: …" — PCI domains grouped by node. */
+static void print_accel_kind(const struct pci_facts *p, enum pci_kind kind,
+			     const char *label, size_t count, FILE *out)
+{
+	long nodes[STATUS_MAX_NODES + 2];
+	size_t nn = 0;
+
+	if (!count)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		long nd = p->devs[i].numa_node;
+		bool seen = false;
+
+		if (p->devs[i].kind != kind)
+			continue;
+		for (size_t k = 0; k < nn; k++)
+			seen |= nodes[k] == nd;
+		if (!seen && nn < ELEMENTSOF(nodes))
+			nodes[nn++] = nd;
+	}
+	fprintf(out, LABEL "%zu %s%s", label, count, kind == PCI_GPU ? "GPU" : "HCA",
+		count == 1 ? "" : "s");
+	for (size_t k = 0; k < nn; k++) {
+		if (nodes[k] == LONG_MIN)
+			fprintf(out, "  node ?:");
+		else
+			fprintf(out, "  node %ld%s:", nodes[k], nodes[k] == -1 ? " (none!)" : "");
+		for (size_t i = 0; i < p->n; i++)
+			if (p->devs[i].kind == kind && p->devs[i].numa_node == nodes[k])
+				fprintf(out, " %s", p->devs[i].addr);
+	}
+	fprintf(out, "\n");
+}
+
+static void print_accel(const struct status *s, FILE *out)
+{
+	const struct pci_facts *p = &s->facts->pci;
+
+	if (!s->accel.gpus && !s->accel.hcas)
+		return;
+	print_accel_kind(p, PCI_GPU, "Accelerators", s->accel.gpus, out);
+	print_accel_kind(p, PCI_HCA, s->accel.gpus ? "" : "Accelerators", s->accel.hcas, out);
+}
+
+static void print_agent(const struct agent_facts *a, FILE *out)
+{
+	fprintf(out, LABEL, "Agent");
+	if (a->provisioned == TRI_YES)
+		fprintf(out, "provisioned %s", a->provisioned_at);
+	else
+		fprintf(out, "provisioned: %s", tri_word(a->provisioned));
+	if (a->kvp_device != TRI_YES)
+		fprintf(out, "; no KVP device");
+	else if (a->kvp_holder_pid > 0)
+		fprintf(out, "; KVP device held by %s (pid %ld)",
+			a->kvp_holder_comm[0] ? a->kvp_holder_comm : "?", a->kvp_holder_pid);
+	else if (a->kvp_holder_pid == 0)
+		fprintf(out, "; KVP device held by nobody");
+	else
+		fprintf(out, "; KVP device holder unknown (needs root)");
+	fprintf(out, "\n" LABEL "KVP pool records:", "");
+	for (int i = 0; i < KVP_POOLS; i++) {
+		if (a->pools[i].exists)
+			fprintf(out, " %d:%lld%s", i, a->pools[i].bytes / KVP_RECORD_SIZE,
+				a->pools[i].bytes % KVP_RECORD_SIZE ? "+partial" : "");
+		else
+			fprintf(out, " %d:-", i);
+	}
+	fprintf(out, "\n");
+}
+
+static void print_verdict(const struct status *s, FILE *out)
+{
+	if (s->exit_code == STATUS_HEALTHY) {
+		fprintf(out, LABEL "healthy\n", "Verdict");
+		return;
+	}
+	fprintf(out, LABEL "%s, %zu warning%s\n", "Verdict",
+		s->exit_code == STATUS_ERROR ? "error" : "warnings", s->warnings.n,
+		s->warnings.n == 1 ? "" : "s");
+	for (size_t i = 0; i < s->warnings.n; i++)
+		fprintf(out, "  ! %s: %s\n", s->warnings.v[i].area, s->warnings.v[i].text);
+}
+
+int status_print_text(const struct status *s, const char *root_name, FILE *out)
+{
+	const struct vm_facts *f = s->facts;
+
+	if (strcmp(root_name, "/") != 0)
+		fprintf(out, LABEL "%s\n", "Root", root_name);
+	print_platform(&f->platform, out);
+	if (f->platform.hyperv == TRI_YES) {
+		print_modules(f, out);
+		print_topology(&f->topo, out);
+		print_vmbus(s, out);
+		print_nics(&f->net, out);
+		print_accel(s, out);
+		print_agent(&f->agent, out);
+	}
+	print_verdict(s, out);
+	return ferror(out) ? -1 : 0;
+}
