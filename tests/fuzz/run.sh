@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Fuzz smoke for `make check`: build each libFuzzer target with clang (ASan +
+# UBSan) and run it for a fixed number of inputs from the seed corpus.  A
+# crash, leak or sanitizer report fails the test.  `make fuzz` runs longer.
+#
+# usage: tests/fuzz/run.sh BUILD_DIR [RUNS]
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../tap.sh"
+build=${1:?usage: tests/fuzz/run.sh BUILD_DIR [RUNS]}
+runs=${2:-20000}
+src="$here/../../agent/src"
+out="$build/fuzz"
+targets="interrupts:interrupts.c ids:cpuset.c,vmbus_class.c,vmid.c"
+
+plan 2
+if ! command -v clang >/dev/null; then
+	skip "fuzz targets" "clang is not installed (scripts/deps.sh check installs it)"
+	skip "fuzz targets" "clang is not installed"
+	exit 0
+fi
+mkdir -p "$out"
+for t in $targets; do
+	name=${t%%:*} files=${t#*:}
+	srcs=$(printf "$src/%s " ${files//,/ })
+	# shellcheck disable=SC2086
+	if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -I"$src" \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o "$out/fuzz_$name" "$here/fuzz_$name.c" $srcs 2>"$out/$name.build.log"; then
+		not_ok "fuzz_$name builds"
+		diag "$(head -20 "$out/$name.build.log")"
+		continue
+	fi
+	mkdir -p "$out/corpus-$name"
+	if "$out/fuzz_$name" -runs="$runs" -max_len=8192 "$out/corpus-$name" \
+		"$here/corpus/$name" >"$out/$name.log" 2>&1; then
+		ok "fuzz_$name: $runs inputs, no crash or sanitizer report"
+	else
+		not_ok "fuzz_$name: $runs inputs, no crash or sanitizer report"
+		diag "$(grep -E 'ERROR|SUMMARY|runtime error' "$out/$name.log" | head -10)"
+	fi
+done
+done_testing

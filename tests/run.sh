@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Run every test suite and print one summary line: "N passed, N failed, N skipped".
+# Each suite speaks TAP (cmocka with CMOCKA_MESSAGE_OUTPUT=TAP, our shell suites
+# through tests/tap.sh).  A suite that crashes or stops short of its plan
+# counts as a failure, so a silent suite can never pass.
+#
+# usage: tests/run.sh BUILD_DIR
+set -uo pipefail
+
+build=${1:?usage: tests/run.sh BUILD_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+logdir="$build/test-logs"
+mkdir -p "$logdir"
+
+export CMOCKA_MESSAGE_OUTPUT=TAP
+# Sanitizer reports must not look like our own exit statuses (1 = warnings).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=99:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:exitcode=98}
+export AZL_AGENT="$build/azl-agent" AZL_FIXTURES="$build/fixtures"
+
+passed=0 failed=0 skipped=0
+
+# run_suite NAME COMMAND... : run one TAP producer and add up its results.
+run_suite() {
+	local name=$1 log="$logdir/${1//\//-}.log" rc plan ok notok skip total
+	shift
+	"$@" >"$log" 2>&1
+	rc=$?
+	plan=$(grep -m1 -E '^1\.\.[0-9]+' "$log" | sed 's/^1\.\.//')
+	ok=$(grep -cE '^ok [0-9]+' "$log")
+	notok=$(grep -cE '^not ok [0-9]+' "$log")
+	skip=$(grep -cE '^ok [0-9]+.*# SKIP' "$log")
+	ok=$((ok - skip))
+	total=$((ok + notok + skip))
+	if [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; then
+		notok=1 # crashed without saying which test
+		echo "not ok - $name exited with status $rc" >>"$log"
+	fi
+	if [ -z "$plan" ] || [ "$total" -ne "$plan" ]; then
+		notok=$((notok + 1))
+		echo "not ok - $name ran $total of ${plan:-?} planned tests" >>"$log"
+	fi
+	passed=$((passed + ok)) failed=$((failed + notok)) skipped=$((skipped + skip))
+	printf '%-22s %3d passed, %d failed, %d skipped\n' "$name" "$ok" "$notok" "$skip"
+	if [ "$notok" -gt 0 ]; then
+		grep -E '^not ok|^# |ERROR|runtime error' "$log" | sed 's/^/    /' | head -40
+	fi
+}
+
+for t in "$build"/tests/test_*; do
+	[ -x "$t" ] || continue
+	run_suite "unit/$(basename "$t" | sed 's/^test_//')" "$t"
+done
+run_suite fixtures "$here/fixtures/check-fixtures.sh" "$build/fixtures"
+run_suite status-golden "$here/status/golden.sh"
+run_suite status-corrupt "$here/status/corrupt.sh"
+run_suite root-prefix "$here/lint/root-prefix.sh"
+run_suite fuzz-smoke "$here/fuzz/run.sh" "$build" 200000
+
+echo "logs: $logdir"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "cpuset.h"
+
+static void list_roundtrip(const char *in, const char *canon, unsigned int count)
+{
+	struct cpuset s;
+	char buf[256];
+
+	assert_int_equal(cpuset_parse_list(in, &s), 0);
+	assert_int_equal(cpuset_count(&s), count);
+	assert_int_equal(cpuset_format_list(&s, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, canon);
+}
+
+static void test_lists(void **state)
+{
+	(void)state;
+	list_roundtrip("0", "0", 1);
+	list_roundtrip("0-3", "0-3", 4);
+	list_roundtrip("0-3,8,10-11\n", "0-3,8,10-11", 7);
+	list_roundtrip("3,2,1,0", "0-3", 4); /* canonical order */
+	list_roundtrip("", "", 0);           /* isolated/nohz_full when unset */
+	list_roundtrip("\n", "", 0);
+	list_roundtrip("0-95", "0-95", 96);
+	list_roundtrip("8191", "8191", 1);
+}
+
+static void test_list_errors(void **state)
+{
+	struct cpuset s;
+
+	(void)state;
+	assert_int_equal(cpuset_parse_list("3-1", &s), -EINVAL);
+	assert_int_equal(cpuset_parse_list("a", &s), -EINVAL);
+	assert_int_equal(cpuset_parse_list("1,", &s), -EINVAL);
+	assert_int_equal(cpuset_parse_list("1-", &s), -EINVAL);
+	assert_int_equal(cpuset_parse_list("-1", &s), -EINVAL);
+	assert_int_equal(cpuset_parse_list("1 2", &s), -EINVAL);
+	assert_int_equal(cpuset_parse_list("8192", &s), -ERANGE);
+	assert_int_equal(cpuset_parse_list("99999999999999999999", &s), -ERANGE);
+}
+
+static void test_masks(void **state)
+{
+	struct cpuset s;
+	char buf[256];
+
+	(void)state;
+	/* The ND H200 v5 node masks from the NCCL topology file. */
+	assert_int_equal(cpuset_parse_mask("00000000,0000ffff,ffffffff", &s), 0);
+	assert_int_equal(cpuset_format_list(&s, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "0-47");
+	assert_int_equal(cpuset_parse_mask("ffffffff,ffff0000,00000000\n", &s), 0);
+	assert_int_equal(cpuset_format_list(&s, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "48-95");
+	assert_int_equal(cpuset_parse_mask("5", &s), 0);
+	assert_int_equal(cpuset_format_list(&s, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "0,2");
+	assert_int_equal(cpuset_parse_mask("", &s), -EINVAL);
+	assert_int_equal(cpuset_parse_mask("xyz", &s), -EINVAL);
+}
+
+static void test_format_too_small(void **state)
+{
+	struct cpuset s;
+	char buf[4];
+
+	(void)state;
+	assert_int_equal(cpuset_parse_list("0,2,4,6,8", &s), 0);
+	assert_int_equal(cpuset_format_list(&s, buf, sizeof(buf)), -ENOSPC);
+	assert_int_equal(cpuset_last(&s), 8);
+	cpuset_zero(&s);
+	assert_int_equal(cpuset_last(&s), -1);
+	assert_true(cpuset_empty(&s));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_list_errors),
+		cmocka_unit_test(test_masks),
+		cmocka_unit_test(test_format_too_small),
+	};
+
+	return cmocka_run_group_tests_name("cpuset", tests, NULL, NULL);
+}
