@@ -58,6 +58,9 @@ TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 all: agent
 
+# Keep object files make would treat as intermediate (the unit tests' .o).
+.SECONDARY:
+
 agent: $(BUILD)/azl-agent
 
 $(BUILD)/agent/%.o: agent/src/%.c

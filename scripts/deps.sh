@@ -14,6 +14,7 @@ build        pkgconf            pkgconf-pkg-config
 build        libjson-c-dev      json-c-devel
 check        libcmocka-dev      libcmocka-devel
 check        diffutils          diffutils
+check        util-linux         util-linux
 check        jq                 jq
 check        clang              clang
 check        libclang-rt-14-dev compiler-rt

@@ -47,11 +47,16 @@ static void print_platform(const struct platform_facts *p, FILE *out)
 static void print_modules(const struct vm_facts *f, FILE *out)
 {
 	for (int ours = 0; ours <= 1; ours++) {
+		const char *sep = "";
+
 		fprintf(out, LABEL, ours ? "" : "Modules");
-		for (size_t i = 0; i < f->nmodules; i++)
-			if ((strncmp(f->modules[i].name, "azl_", 4) == 0) == ours)
-				fprintf(out, "%s %s  ", f->modules[i].name,
-					module_state_name(f->modules[i].state));
+		for (size_t i = 0; i < f->nmodules; i++) {
+			if ((strncmp(f->modules[i].name, "azl_", 4) == 0) != ours)
+				continue;
+			fprintf(out, "%s%s %s", sep, f->modules[i].name,
+				module_state_name(f->modules[i].state));
+			sep = "  ";
+		}
 		fprintf(out, "\n");
 	}
 }
@@ -239,13 +244,13 @@ static void print_agent(const struct agent_facts *a, FILE *out)
 
 static void print_verdict(const struct status *s, FILE *out)
 {
-	if (s->exit_code == STATUS_HEALTHY) {
+	if (s->exit_code == STATUS_HEALTHY)
 		fprintf(out, LABEL "healthy\n", "Verdict");
-		return;
-	}
-	fprintf(out, LABEL "%s, %zu warning%s\n", "Verdict",
-		s->exit_code == STATUS_ERROR ? "error" : "warnings", s->warnings.n,
-		s->warnings.n == 1 ? "" : "s");
+	else if (s->exit_code == STATUS_ERROR)
+		fprintf(out, LABEL "error\n", "Verdict");
+	else
+		fprintf(out, LABEL "%zu warning%s\n", "Verdict", s->warnings.n,
+			s->warnings.n == 1 ? "" : "s");
 	for (size_t i = 0; i < s->warnings.n; i++)
 		fprintf(out, "  ! %s: %s\n", s->warnings.v[i].area, s->warnings.v[i].text);
 }
