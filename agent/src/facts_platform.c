@@ -15,6 +15,7 @@
 
 #define IMDS_CACHE "lib/azl-agent/imds-compute.json"
 #define IMDS_CACHE_MAX (1 << 20)
+#define CPUINFO_LINE_MAX (64u << 10) /* a flags line is about 1.5 KiB */
 
 static void read_dmi(const struct root *r, const char *attr, char *buf,
 		     size_t len, struct warnings *w)
@@ -30,36 +31,47 @@ static void read_dmi(const struct root *r, const char *attr, char *buf,
 	warn_unreadable(w, "platform", ROOT_SYS, rel, ret);
 }
 
-/* The "flags" line of the first CPU: does it carry "hypervisor"? */
-static enum tri cpuinfo_hypervisor_flag(const struct root *r,
-					struct warnings *w)
+/* Is "word" one of the blank-separated words of s? */
+static bool has_word(const char *s, const char *word)
 {
-	_cleanup_free_ char *text = NULL;
-	const char *line;
+	size_t n = strlen(word);
+
+	for (const char *p = s; (p = strstr(p, word)); p += n) {
+		bool start = p == s || p[-1] == ' ' || p[-1] == '\t';
+
+		if (start && (p[n] == '\0' || p[n] == ' ' || p[n] == '\t'))
+			return true;
+	}
+	return false;
+}
+
+/* The "flags" line of the first CPU: does it carry "hypervisor"? */
+static enum tri cpuinfo_hypervisor_flag(const struct root *r, struct warnings *w)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0, len;
+	enum tri found = TRI_UNKNOWN;
+	FILE *f;
 	int ret;
 
-	ret = root_read_all(r, ROOT_PROC, &text, NULL, "cpuinfo");
-	if (ret < 0) {
-		warn_unreadable(w, "platform", ROOT_PROC, "cpuinfo", ret);
+	f = root_fopen(r, ROOT_PROC, "cpuinfo");
+	if (!f) {
+		warn_unreadable(w, "platform", ROOT_PROC, "cpuinfo", -errno);
 		return TRI_UNKNOWN;
 	}
-	for (line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		const char *end = strchrnul(line, '\n'), *p;
-
-		if (strncmp(line, "flags", 5) != 0)
-			continue;
-		for (p = line; (p = strstr(p, "hypervisor")) && p < end; p += 10) {
-			bool start = p[-1] == ' ' || p[-1] == '\t';
-			bool stop = p + 10 == end || p[10] == ' ' || p[10] == '\n';
-
-			if (start && stop)
-				return TRI_YES;
+	/* Stop at the first flags line: the file is long on large VMs. */
+	while ((ret = read_line(f, &line, &cap, CPUINFO_LINE_MAX, &len)) > 0)
+		if (strncmp(line, "flags", 5) == 0) {
+			found = has_word(line, "hypervisor") ? TRI_YES : TRI_NO;
+			break;
 		}
-		return TRI_NO;
-	}
-	warn_add(w, "platform", "%s/cpuinfo has no flags line: hypervisor flag unknown",
-		 root_dir_name(ROOT_PROC));
-	return TRI_UNKNOWN;
+	fclose(f);
+	if (ret < 0)
+		warn_unreadable(w, "platform", ROOT_PROC, "cpuinfo", ret);
+	else if (found == TRI_UNKNOWN)
+		warn_add(w, "platform", "%s/cpuinfo has no flags line: hypervisor flag unknown",
+			 root_dir_name(ROOT_PROC));
+	return ret < 0 ? TRI_UNKNOWN : found;
 }
 
 static bool vm_size_valid(const char *s)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sysfile.h"
 #include "util.h"
 
 static const char *skip_blanks(const char *p)
@@ -28,7 +29,7 @@ static int copy_field(char *dst, size_t len, const char *a, const char *b)
 	return 0;
 }
 
-static int parse_header(const char *line, const char *end, struct irq_table *t)
+static int parse_header(const char *line, const char *end, struct irq_header *t)
 {
 	const char *p = line;
 	size_t cap = 16;
@@ -101,13 +102,14 @@ static int split_numbered(struct irq_line *l, const char *p, const char *end)
 	return copy_field(l->chip, sizeof(l->chip), p, end) < 0 ? -EBADMSG : 0;
 }
 
-static int parse_line(const char *line, const char *end, struct irq_table *t,
+static int parse_line(const char *line, const char *end, const struct irq_header *t,
 		      struct irq_line *l, uint64_t *counts)
 {
 	const char *p = skip_blanks(line), *colon;
 	long irq = -1;
 
 	memset(l, 0, sizeof(*l));
+	memset(counts, 0, t->ncols * sizeof(*counts));
 	colon = memchr(p, ':', (size_t)(end - p));
 	if (!colon || colon == p || copy_field(l->label, sizeof(l->label), p, colon) < 0)
 		return -EBADMSG;
@@ -140,58 +142,103 @@ static int parse_line(const char *line, const char *end, struct irq_table *t,
 	return copy_field(l->text, sizeof(l->text), p, end) < 0 ? -EBADMSG : 0;
 }
 
-static size_t count_lines(const char *text)
+int interrupts_read(FILE *f, irq_line_fn fn, void *userdata, size_t *bad_line)
 {
-	size_t n = 1;
+	_cleanup_free_ char *line = NULL;
+	_cleanup_free_ uint64_t *counts = NULL;
+	struct irq_header h = { 0 };
+	struct irq_line l;
+	size_t cap = 0, len = 0, lineno = 1;
+	int ret;
 
-	for (const char *p = text; *p; p++)
-		n += *p == '\n';
-	return n;
+	ret = read_line(f, &line, &cap, IRQ_LINE_MAX, &len);
+	if (ret == 0)
+		ret = -EBADMSG; /* not even a header */
+	if (ret > 0)
+		ret = parse_header(line, line + len, &h);
+	if (ret < 0)
+		goto out;
+	counts = calloc(h.ncols, sizeof(*counts));
+	if (!counts) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		lineno++;
+		ret = read_line(f, &line, &cap, IRQ_LINE_MAX, &len);
+		if (ret <= 0)
+			break;
+		if (*skip_blanks(line) == '\0')
+			continue;
+		ret = parse_line(line, line + len, &h, &l, counts);
+		if (ret == 0)
+			ret = fn(&h, &l, counts, userdata);
+		if (ret < 0)
+			break;
+	}
+out:
+	if (ret == -EFBIG)
+		ret = -EBADMSG; /* a line past IRQ_LINE_MAX is not /proc/interrupts */
+	*bad_line = ret < 0 ? lineno : 0;
+	free(h.col_cpu);
+	return ret < 0 ? ret : 0;
+}
+
+/* interrupts_read() callback that appends each line to a table. */
+static int table_append(const struct irq_header *h, const struct irq_line *l,
+			const uint64_t *counts, void *userdata)
+{
+	struct irq_table *t = userdata;
+
+	if (t->h.ncols == 0) {
+		t->h.col_cpu = malloc(h->ncols * sizeof(*h->col_cpu));
+		if (!t->h.col_cpu)
+			return -ENOMEM;
+		memcpy(t->h.col_cpu, h->col_cpu, h->ncols * sizeof(*h->col_cpu));
+		t->h.ncols = h->ncols;
+	}
+	if ((t->n & (t->n - 1)) == 0) { /* grow at powers of two */
+		size_t cap = t->n ? 2 * t->n : 1;
+		struct irq_line *nl = realloc(t->lines, cap * sizeof(*nl));
+		uint64_t *nc;
+
+		if (!nl)
+			return -ENOMEM;
+		t->lines = nl;
+		nc = realloc(t->counts, cap * h->ncols * sizeof(*nc));
+		if (!nc)
+			return -ENOMEM;
+		t->counts = nc;
+	}
+	t->lines[t->n] = *l;
+	memcpy(t->counts + t->n * h->ncols, counts, h->ncols * sizeof(*counts));
+	t->n++;
+	return 0;
 }
 
 int interrupts_parse(const char *text, struct irq_table *t, size_t *bad_line)
 {
-	const char *p = text, *nl;
-	size_t maxlines = count_lines(text), lineno = 1;
+	FILE *f;
 	int ret;
 
 	memset(t, 0, sizeof(*t));
-	*bad_line = 1;
-	nl = strchr(p, '\n');
-	ret = parse_header(p, nl ? nl : p + strlen(p), t);
+	if (!*text) {
+		*bad_line = 1;
+		return -EBADMSG;
+	}
+	f = fmemopen((void *)text, strlen(text), "r");
+	if (!f)
+		return -errno;
+	ret = interrupts_read(f, table_append, t, bad_line);
+	fclose(f);
 	if (ret < 0)
-		goto fail;
-	t->lines = calloc(maxlines, sizeof(*t->lines));
-	t->counts = calloc(maxlines * t->ncols, sizeof(*t->counts));
-	if (!t->lines || !t->counts) {
-		ret = -ENOMEM;
-		goto fail;
-	}
-	while (nl) {
-		const char *line = nl + 1;
-
-		lineno++;
-		nl = strchr(line, '\n');
-		if (*skip_blanks(line) == '\0' || *skip_blanks(line) == '\n')
-			continue;
-		ret = parse_line(line, nl ? nl : line + strlen(line), t,
-				 &t->lines[t->n], t->counts + t->n * t->ncols);
-		if (ret < 0) {
-			*bad_line = lineno;
-			goto fail;
-		}
-		t->n++;
-	}
-	*bad_line = 0;
-	return 0;
-fail:
-	interrupts_free(t);
+		interrupts_free(t);
 	return ret;
 }
 
 void interrupts_free(struct irq_table *t)
 {
-	free(t->col_cpu);
+	free(t->h.col_cpu);
 	free(t->lines);
 	free(t->counts);
 	memset(t, 0, sizeof(*t));
@@ -209,7 +256,7 @@ const struct irq_line *interrupts_find(const struct irq_table *t,
 uint64_t interrupts_count(const struct irq_table *t, size_t line,
 			  unsigned int col)
 {
-	if (line >= t->n || col >= t->ncols)
+	if (line >= t->n || col >= t->h.ncols)
 		return 0;
-	return t->counts[line * t->ncols + col];
+	return t->counts[line * t->h.ncols + col];
 }

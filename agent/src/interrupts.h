@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /*
@@ -22,18 +23,35 @@ struct irq_line {
 	unsigned int ncounts; /* columns present on this line */
 };
 
-struct irq_table {
+struct irq_header {
 	unsigned int ncols;     /* CPU columns in the header */
 	unsigned int *col_cpu;  /* CPU number of each column */
-	size_t n;
-	struct irq_line *lines;
-	uint64_t *counts;       /* n × ncols; missing columns are 0 */
 };
 
 /*
- * Parse the whole file.  On a malformed line returns -EBADMSG and sets
- * *bad_line (1-based) so the caller can say where; the table is then empty.
+ * Called for each line after the header; counts holds header->ncols values
+ * (columns a line does not print are 0).  A negative return stops the read
+ * and is passed back.
  */
+typedef int (*irq_line_fn)(const struct irq_header *h, const struct irq_line *l,
+			   const uint64_t *counts, void *userdata);
+
+/*
+ * Stream /proc/interrupts in constant memory: a 96-vCPU ND VM prints a
+ * megabyte of it.  A line longer than IRQ_LINE_MAX or malformed returns
+ * -EBADMSG with *bad_line set (1-based); otherwise *bad_line is 0.
+ */
+#define IRQ_LINE_MAX (1u << 20)
+int interrupts_read(FILE *f, irq_line_fn fn, void *userdata, size_t *bad_line);
+
+/* The whole file as a table, for callers that need random access. */
+struct irq_table {
+	struct irq_header h;
+	size_t n;
+	struct irq_line *lines;
+	uint64_t *counts;       /* n × h.ncols */
+};
+
 int interrupts_parse(const char *text, struct irq_table *t, size_t *bad_line);
 void interrupts_free(struct irq_table *t);
 

@@ -94,6 +94,67 @@ int read_all(const char *path, char **out, size_t *out_len)
 	return 0;
 }
 
+/* Room for at least n + 2 bytes (a character and the terminator). */
+static int grow_line(char **buf, size_t *cap, size_t n, size_t max)
+{
+	size_t ncap;
+	char *nb;
+
+	if (n + 2 <= *cap)
+		return 0;
+	ncap = *cap ? 2 * *cap : 256;
+	if (ncap > max + 2)
+		ncap = max + 2;
+	nb = realloc(*buf, ncap);
+	if (!nb)
+		return -ENOMEM;
+	*buf = nb;
+	*cap = ncap;
+	return 0;
+}
+
+int read_line(FILE *f, char **buf, size_t *cap, size_t max, size_t *len)
+{
+	size_t n = 0;
+	int c, ret;
+
+	ret = grow_line(buf, cap, 0, max);
+	if (ret < 0)
+		return ret;
+	/* Byte by byte: a NUL or an endless line cannot hide from the checks. */
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (c == '\0')
+			return -EBADMSG;
+		if (n >= max)
+			return -EFBIG;
+		ret = grow_line(buf, cap, n, max);
+		if (ret < 0)
+			return ret;
+		(*buf)[n++] = (char)c;
+	}
+	if (c == EOF && ferror(f))
+		return -EIO;
+	(*buf)[n] = '\0';
+	*len = n;
+	return c == EOF && n == 0 ? 0 : 1; /* a last line without newline counts */
+}
+
+FILE *root_fopen(const struct root *r, enum root_dir d, const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = root_vpath(r, d, path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (ret < 0) {
+		errno = -ret;
+		return NULL;
+	}
+	return fopen(path, "re");
+}
+
 int parse_long(const char *s, long *out)
 {
 	char *end;

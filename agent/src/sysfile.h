@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "root.h"
 
@@ -18,6 +19,15 @@
 int read_text(const char *path, char *buf, size_t len);
 /* A whole file into a fresh NUL-terminated buffer; *out must be freed. */
 int read_all(const char *path, char **out, size_t *out_len);
+/*
+ * One line of f into *buf (grown as needed, never past max bytes), without
+ * its newline; *len is its length.  Returns 1 for a line, 0 at the end of
+ * the file, -EFBIG for a line longer than max, or -errno.
+ */
+int read_line(FILE *f, char **buf, size_t *cap, size_t max, size_t *len);
+/* Open a file under the root for reading; NULL with errno set on failure. */
+FILE *root_fopen(const struct root *r, enum root_dir d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Parse a whole decimal (or 0x hex) integer with nothing after it. */
 int parse_long(const char *s, long *out);
 

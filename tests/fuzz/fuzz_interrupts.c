@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	if (interrupts_parse(text, &t, &bad) == 0) {
 		for (size_t i = 0; i < t.n; i++)
-			for (unsigned int c = 0; c < t.ncols; c++)
+			for (unsigned int c = 0; c < t.h.ncols; c++)
 				(void)interrupts_count(&t, i, c);
 		interrupts_free(&t);
 	}

@@ -11,7 +11,7 @@ build=${1:?usage: tests/fuzz/run.sh BUILD_DIR [RUNS]}
 runs=${2:-20000}
 src="$here/../../agent/src"
 out="$build/fuzz"
-targets="interrupts:interrupts.c ids:cpuset.c,vmbus_class.c,vmid.c"
+targets="interrupts:interrupts.c,sysfile.c,root.c ids:cpuset.c,vmbus_class.c,vmid.c"
 
 plan 2
 if ! command -v clang >/dev/null; then

@@ -33,8 +33,8 @@ static void test_hyperv_sample(void **state)
 	(void)state;
 	assert_int_equal(interrupts_parse(hyperv_sample, &t, &bad), 0);
 	assert_int_equal(bad, 0);
-	assert_int_equal(t.ncols, 4);
-	assert_int_equal(t.col_cpu[3], 3);
+	assert_int_equal(t.h.ncols, 4);
+	assert_int_equal(t.h.col_cpu[3], 3);
 	assert_int_equal(t.n, 12);
 
 	l = interrupts_find(&t, "24");
@@ -75,9 +75,9 @@ static void test_offline_cpu_columns(void **state)
 
 	(void)state;
 	assert_int_equal(interrupts_parse(text, &t, &bad), 0);
-	assert_int_equal(t.ncols, 3);
-	assert_int_equal(t.col_cpu[1], 2);
-	assert_int_equal(t.col_cpu[2], 3);
+	assert_int_equal(t.h.ncols, 3);
+	assert_int_equal(t.h.col_cpu[1], 2);
+	assert_int_equal(t.h.col_cpu[2], 3);
 	assert_int_equal(interrupts_count(&t, 0, 2), 5);
 	interrupts_free(&t);
 }

@@ -166,12 +166,50 @@ static void test_links(void **state)
 	assert_false(root_exists(&t->root, ROOT_SYS, "driver/y"));
 }
 
+static void test_read_line(void **state)
+{
+	static const char text[] = "one\n\nthree-without-newline";
+	char *buf = NULL, nul[] = "a\0b\n", big[64];
+	size_t cap = 0, len;
+	FILE *f;
+
+	(void)state;
+	f = fmemopen((void *)text, sizeof(text) - 1, "r");
+	assert_int_equal(read_line(f, &buf, &cap, 100, &len), 1);
+	assert_string_equal(buf, "one");
+	assert_int_equal(read_line(f, &buf, &cap, 100, &len), 1);
+	assert_int_equal(len, 0); /* an empty line is a line, not the end */
+	assert_int_equal(read_line(f, &buf, &cap, 100, &len), 1);
+	assert_string_equal(buf, "three-without-newline");
+	assert_int_equal(read_line(f, &buf, &cap, 100, &len), 0);
+	fclose(f);
+
+	f = fmemopen(nul, sizeof(nul) - 1, "r");
+	assert_int_equal(read_line(f, &buf, &cap, 100, &len), -EBADMSG);
+	fclose(f);
+
+	memset(big, 'x', sizeof(big));
+	f = fmemopen(big, sizeof(big), "r");
+	assert_int_equal(read_line(f, &buf, &cap, 63, &len), -EFBIG);
+	fclose(f);
+	free(buf);
+	buf = NULL;
+	cap = 0; /* a fresh buffer never grows past max + 2 */
+	f = fmemopen(big, sizeof(big), "r");
+	assert_int_equal(read_line(f, &buf, &cap, 64, &len), 1);
+	assert_int_equal(len, 64);
+	assert_true(cap <= 66);
+	fclose(f);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_root_paths),
 		cmocka_unit_test_setup_teardown(test_read_text, setup, teardown),
 		cmocka_unit_test(test_parse_long),
+		cmocka_unit_test(test_read_line),
 		cmocka_unit_test_setup_teardown(test_list_dir_version_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
 	};
