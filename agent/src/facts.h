@@ -74,6 +74,7 @@ struct vmbus_device_fact {
 };
 
 struct vmbus_facts {
+	const char *source; /* where the inventory came from: "sysfs" */
 	size_t n;
 	struct vmbus_device_fact *devs;
 };

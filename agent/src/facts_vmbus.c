@@ -137,6 +137,7 @@ void facts_vmbus(const struct root *r, struct vmbus_facts *v, struct warnings *w
 	int ret;
 
 	memset(v, 0, sizeof(*v));
+	v->source = "sysfs"; /* the azl_vmbus netlink dump comes with that module */
 	ret = root_list_dir(r, ROOT_SYS, &names, &n, VMBUS_DEVICES);
 	if (ret == -ENOENT)
 		return; /* no VMBus: the platform facts say so */

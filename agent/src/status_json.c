@@ -145,6 +145,7 @@ static struct json_object *vmbus_json(const struct status *s)
 	struct json_object *classes = json_object_new_array(), *devs = json_object_new_array();
 
 	add(o, "present", tri_json(f->platform.vmbus));
+	add(o, "source", str_or_null(f->vmbus.source));
 	add(o, "device_count", json_object_new_int64((int64_t)f->vmbus.n));
 	add(o, "channel_cpus", cpulist_json(&s->channel_cpus));
 	for (size_t i = 0; i < s->nclasses; i++)

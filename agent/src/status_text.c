@@ -8,6 +8,7 @@
 #include "util.h"
 
 #define LABEL "%-14s"
+#define TEXT_WIDTH 100 /* columns the screen is laid out for */
 
 /* A cpulist, cut to fit a line. */
 static const char *cpus_str(const struct cpuset *s, char *buf, size_t len)
@@ -36,28 +37,32 @@ static void print_platform(const struct platform_facts *p, FILE *out)
 	if (p->hyperv == TRI_YES) {
 		fprintf(out, LABEL, "VM");
 		fprintf(out, p->generation ? "Gen%d" : "Gen?", p->generation);
-		fprintf(out, "  vmId %s  size %s%s\n", p->vm_id[0] ? p->vm_id : "unknown",
-			p->vm_size[0] ? p->vm_size : "unknown",
-			p->vm_size[0] ? " (IMDS cache)" : " (not provisioned by azl-agent)");
+		fprintf(out, "  vmId %s  size %s\n", p->vm_id[0] ? p->vm_id : "unknown",
+			p->vm_size[0] ? p->vm_size : "unknown");
 	}
 	fprintf(out, LABEL "%s\n", "Kernel", p->kernel[0] ? p->kernel : "unknown");
 }
 
-/* The in-tree Hyper-V drivers on one line, our modules on the next. */
+/* One line per state: "built-in: hv_vmbus hv_netvsc …", "absent: azl_vmbus …". */
 static void print_modules(const struct vm_facts *f, FILE *out)
 {
-	for (int ours = 0; ours <= 1; ours++) {
-		const char *sep = "";
+	static const enum module_state order[] = { MOD_LOADED, MOD_BUILTIN, MOD_ABSENT, MOD_UNKNOWN };
+	const char *label = "Modules";
 
-		fprintf(out, LABEL, ours ? "" : "Modules");
+	for (size_t k = 0; k < ELEMENTSOF(order); k++) {
+		bool any = false;
+
 		for (size_t i = 0; i < f->nmodules; i++) {
-			if ((strncmp(f->modules[i].name, "azl_", 4) == 0) != ours)
+			if (f->modules[i].state != order[k])
 				continue;
-			fprintf(out, "%s%s %s", sep, f->modules[i].name,
-				module_state_name(f->modules[i].state));
-			sep = "  ";
+			if (!any)
+				fprintf(out, LABEL "%s:", label, module_state_name(order[k]));
+			fprintf(out, " %s", f->modules[i].name);
+			any = true;
+			label = "";
 		}
-		fprintf(out, "\n");
+		if (any)
+			fprintf(out, "\n");
 	}
 }
 
@@ -104,11 +109,12 @@ static void print_vmbus(const struct status *s, FILE *out)
 	struct cpuset other_cpus;
 	size_t other = 0;
 	char buf[64];
+	int col, start;
 
 	if (f->platform.vmbus != TRI_YES)
 		return;
-	fprintf(out, LABEL "%zu devices, channels on %u CPUs\n", "VMBus", f->vmbus.n,
-		cpuset_count(&s->channel_cpus));
+	fprintf(out, LABEL "%zu devices, channels on %u CPUs (read from %s)\n", "VMBus",
+		f->vmbus.n, cpuset_count(&s->channel_cpus), f->vmbus.source);
 	cpuset_zero(&other_cpus);
 	for (size_t i = 0; i < s->nclasses; i++) {
 		const struct class_summary *c = &s->classes[i];
@@ -124,12 +130,23 @@ static void print_vmbus(const struct status *s, FILE *out)
 	}
 	if (!other)
 		return;
-	fprintf(out, "  %-11s%3zu devices, channels on CPUs %s:", "other", other,
-		cpus_str(&other_cpus, buf, sizeof(buf)));
-	for (size_t i = 0; i < s->nclasses; i++)
-		if (!s->classes[i].perf)
-			fprintf(out, s->classes[i].devices > 1 ? " %s×%zu" : " %s",
-				s->classes[i].kind, s->classes[i].devices);
+	col = fprintf(out, "  %-11s%3zu devices on CPU%s %s:", "other", other,
+		      cpuset_count(&other_cpus) == 1 ? "" : "s",
+		      cpus_str(&other_cpus, buf, sizeof(buf)));
+	start = col;
+	for (size_t i = 0; i < s->nclasses; i++) {
+		const struct class_summary *c = &s->classes[i];
+		char word[48];
+		int n;
+
+		if (c->perf)
+			continue;
+		n = snprintf(word, sizeof(word), c->devices > 1 ? " %s×%zu" : " %s", c->kind,
+			     c->devices);
+		if (col + n > TEXT_WIDTH) /* wrap under the list, not past the screen */
+			col = fprintf(out, "\n%*s", start, "") - 1;
+		col += fprintf(out, "%s", word);
+	}
 	fprintf(out, "\n");
 }
 
@@ -141,6 +158,7 @@ static const struct nic_fact *find_nic(const struct nic_facts *n, const char *na
 	return NULL;
 }
 
+/* "eth0 hv_netvsc <mac>  accelerated networking: on", its VF on the next line. */
 static void print_nics(const struct nic_facts *nf, FILE *out)
 {
 	const char *label = "NICs";
@@ -153,29 +171,41 @@ static void print_nics(const struct nic_facts *nf, FILE *out)
 			continue; /* shown with its synthetic NIC */
 		any = true;
 		fprintf(out, LABEL "%s %s %s", label, n->name, n->driver[0] ? n->driver : "virtual",
-			n->mac[0] ? n->mac : "");
+			n->mac);
 		label = "";
 		if (strcmp(n->driver, "hv_netvsc") != 0) {
 			fprintf(out, "\n");
 			continue;
 		}
-		vf = n->vf[0] ? find_nic(nf, n->vf) : NULL;
+		fprintf(out, "  accelerated networking: %s\n", n->vf[0] ? "on" : "off");
 		if (!n->vf[0])
-			fprintf(out, "  accelerated networking: off\n");
-		else
-			fprintf(out, "  VF %s (%s, PCI %s)  accelerated networking: on\n", n->vf,
-				vf && vf->driver[0] ? vf->driver : "no driver",
-				vf && vf->pci_addr[0] ? vf->pci_addr : "unknown");
+			continue;
+		vf = find_nic(nf, n->vf);
+		fprintf(out, LABEL "  VF %s %s PCI %s\n", "", n->vf,
+			vf && vf->driver[0] ? vf->driver : "(no driver)",
+			vf && vf->pci_addr[0] ? vf->pci_addr : "unknown");
 	}
 	if (!any)
 		fprintf(out, LABEL "none\n", "NICs");
 }
 
-/* "8 GPUs  node 0: 0001 0002 …  node 1: …" — PCI domains grouped by node. */
+/* vPCI gives every device a PCI domain of its own: then the domain names it. */
+static bool domains_unique(const struct pci_facts *p, enum pci_kind kind)
+{
+	for (size_t i = 0; i < p->n; i++)
+		for (size_t k = i + 1; k < p->n; k++)
+			if (p->devs[i].kind == kind && p->devs[k].kind == kind &&
+			    strncmp(p->devs[i].addr, p->devs[k].addr, 5) == 0)
+				return false;
+	return true;
+}
+
+/* "8 GPUs (PCI domain)  node 0: 0001 0002 …  node 1: …" — grouped by node. */
 static void print_accel_kind(const struct pci_facts *p, enum pci_kind kind,
 			     const char *label, size_t count, FILE *out)
 {
 	long nodes[STATUS_MAX_NODES + 2];
+	bool by_domain = domains_unique(p, kind);
 	size_t nn = 0;
 
 	if (!count)
@@ -191,8 +221,8 @@ static void print_accel_kind(const struct pci_facts *p, enum pci_kind kind,
 		if (!seen && nn < ELEMENTSOF(nodes))
 			nodes[nn++] = nd;
 	}
-	fprintf(out, LABEL "%zu %s%s", label, count, kind == PCI_GPU ? "GPU" : "HCA",
-		count == 1 ? "" : "s");
+	fprintf(out, LABEL "%zu %s%s (PCI %s)", label, count, kind == PCI_GPU ? "GPU" : "HCA",
+		count == 1 ? "" : "s", by_domain ? "domain" : "address");
 	for (size_t k = 0; k < nn; k++) {
 		if (nodes[k] == LONG_MIN)
 			fprintf(out, "  node ?:");
@@ -200,7 +230,8 @@ static void print_accel_kind(const struct pci_facts *p, enum pci_kind kind,
 			fprintf(out, "  node %ld%s:", nodes[k], nodes[k] == -1 ? " (none!)" : "");
 		for (size_t i = 0; i < p->n; i++)
 			if (p->devs[i].kind == kind && p->devs[i].numa_node == nodes[k])
-				fprintf(out, " %s", p->devs[i].addr);
+				fprintf(out, " %.*s", by_domain ? 4 : (int)sizeof(p->devs[i].addr),
+					p->devs[i].addr);
 	}
 	fprintf(out, "\n");
 }
