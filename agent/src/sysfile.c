@@ -15,6 +15,20 @@
 
 #include "util.h"
 
+/*
+ * Format the rooted path of a variadic reader into path (a char array);
+ * the value of root_vpath().  Used where fmt is the last named parameter.
+ */
+#define ROOT_FORMAT(path, r, d, fmt)                                          \
+	({                                                                     \
+		va_list ap_;                                                   \
+		int ret_;                                                      \
+		va_start(ap_, fmt);                                            \
+		ret_ = root_vpath(r, d, path, sizeof(path), fmt, ap_);         \
+		va_end(ap_);                                                   \
+		ret_;                                                          \
+	})
+
 static void strip_trailing_space(char *s, size_t *n)
 {
 	while (*n > 0 && isspace((unsigned char)s[*n - 1]))
@@ -142,12 +156,9 @@ int read_line(FILE *f, char **buf, size_t *cap, size_t max, size_t *len)
 FILE *root_fopen(const struct root *r, enum root_dir d, const char *fmt, ...)
 {
 	char path[PATH_MAX];
-	va_list ap;
 	int ret;
 
-	va_start(ap, fmt);
-	ret = root_vpath(r, d, path, sizeof(path), fmt, ap);
-	va_end(ap);
+	ret = ROOT_FORMAT(path, r, d, fmt);
 	if (ret < 0) {
 		errno = -ret;
 		return NULL;
@@ -176,12 +187,9 @@ int root_read_text(const struct root *r, enum root_dir d, char *buf,
 		   size_t len, const char *fmt, ...)
 {
 	char path[PATH_MAX];
-	va_list ap;
 	int ret;
 
-	va_start(ap, fmt);
-	ret = root_vpath(r, d, path, sizeof(path), fmt, ap);
-	va_end(ap);
+	ret = ROOT_FORMAT(path, r, d, fmt);
 	if (ret < 0)
 		return ret;
 	return read_text(path, buf, len);
@@ -191,12 +199,9 @@ int root_read_long(const struct root *r, enum root_dir d, long *out,
 		   const char *fmt, ...)
 {
 	char path[PATH_MAX], buf[64];
-	va_list ap;
 	int ret;
 
-	va_start(ap, fmt);
-	ret = root_vpath(r, d, path, sizeof(path), fmt, ap);
-	va_end(ap);
+	ret = ROOT_FORMAT(path, r, d, fmt);
 	if (ret < 0)
 		return ret;
 	ret = read_text(path, buf, sizeof(buf));
@@ -209,12 +214,9 @@ int root_read_all(const struct root *r, enum root_dir d, char **out,
 		  size_t *out_len, const char *fmt, ...)
 {
 	char path[PATH_MAX];
-	va_list ap;
 	int ret;
 
-	va_start(ap, fmt);
-	ret = root_vpath(r, d, path, sizeof(path), fmt, ap);
-	va_end(ap);
+	ret = ROOT_FORMAT(path, r, d, fmt);
 	if (ret < 0)
 		return ret;
 	return read_all(path, out, out_len);
@@ -279,12 +281,9 @@ int root_read_link_name(const struct root *r, enum root_dir d, char *buf,
 bool root_exists(const struct root *r, enum root_dir d, const char *fmt, ...)
 {
 	char path[PATH_MAX];
-	va_list ap;
 	int ret;
 
-	va_start(ap, fmt);
-	ret = root_vpath(r, d, path, sizeof(path), fmt, ap);
-	va_end(ap);
+	ret = ROOT_FORMAT(path, r, d, fmt);
 	return ret == 0 && access(path, F_OK) == 0;
 }
 
@@ -300,15 +299,12 @@ int root_list_dir(const struct root *r, enum root_dir d, char ***names,
 	char **v = NULL;
 	size_t cnt = 0, cap = 0;
 	struct dirent *de;
-	va_list ap;
 	DIR *dir;
 	int ret;
 
 	*names = NULL;
 	*n = 0;
-	va_start(ap, fmt);
-	ret = root_vpath(r, d, path, sizeof(path), fmt, ap);
-	va_end(ap);
+	ret = ROOT_FORMAT(path, r, d, fmt);
 	if (ret < 0)
 		return ret;
 	dir = opendir(path);
