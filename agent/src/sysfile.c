@@ -29,6 +29,32 @@
 		ret_;                                                          \
 	})
 
+/*
+ * Open a file we only read.  O_NONBLOCK keeps a FIFO planted where an
+ * attribute should be from blocking us forever; anything but a regular file
+ * (sysfs and procfs attributes are regular files) is refused.
+ */
+static int open_regular(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
+	}
+	return fd;
+}
+
 static void strip_trailing_space(char *s, size_t *n)
 {
 	while (*n > 0 && isspace((unsigned char)s[*n - 1]))
@@ -43,9 +69,9 @@ int read_text(const char *path, char *buf, size_t len)
 
 	if (len < 2)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = open_regular(path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* Read one byte more than fits so that an over-long file is detected. */
 	while (n < len) {
 		k = read(fd, buf + n, len - n);
@@ -73,9 +99,9 @@ int read_all(const char *path, char **out, size_t *out_len)
 	size_t cap = 4096, n = 0;
 	ssize_t k;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = open_regular(path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* procfs files report size 0, so grow as we go instead of trusting st_size. */
 	buf = malloc(cap);
 	if (!buf)
@@ -156,6 +182,7 @@ int read_line(FILE *f, char **buf, size_t *cap, size_t max, size_t *len)
 FILE *root_fopen(const struct root *r, enum root_dir d, const char *fmt, ...)
 {
 	char path[PATH_MAX];
+	FILE *f;
 	int ret;
 
 	ret = ROOT_FORMAT(path, r, d, fmt);
@@ -163,7 +190,15 @@ FILE *root_fopen(const struct root *r, enum root_dir d, const char *fmt, ...)
 		errno = -ret;
 		return NULL;
 	}
-	return fopen(path, "re");
+	ret = open_regular(path);
+	if (ret < 0) {
+		errno = -ret;
+		return NULL;
+	}
+	f = fdopen(ret, "r");
+	if (!f)
+		close(ret);
+	return f;
 }
 
 int parse_long(const char *s, long *out)

@@ -10,7 +10,8 @@
 /*
  * Reading sysfs, procfs and state files under the root prefix.  Every reader
  * returns a negative errno on failure and never trusts the content: a file
- * that is too long for its buffer is an error (-EFBIG), not a silent cut.
+ * that is too long for its buffer is an error (-EFBIG), not a silent cut;
+ * anything but a regular file (a FIFO that would block) is -EBADFD.
  */
 
 #define SYSFILE_MAX (16u << 20) /* the largest whole file we slurp */

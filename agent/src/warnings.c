@@ -37,6 +37,9 @@ void warn_unreadable(struct warnings *w, const char *area, enum root_dir d,
 	case EFBIG:
 		why = "content too long";
 		break;
+	case EBADFD:
+		why = "not a regular file";
+		break;
 	case EBADMSG:
 	case EINVAL:
 	case ERANGE:

@@ -56,7 +56,7 @@ vmbus_dev() { # the first vmbus device of a class, by kind of GUID prefix
 	grep -l "$1" "$tmp"/root/sys/bus/vmbus/devices/*/class_id | head -1 | xargs dirname
 }
 
-plan 16
+plan 18
 
 fresh
 head -c 4096 /dev/urandom >"$tmp/root/proc/interrupts"
@@ -114,6 +114,19 @@ head -c 5000 /dev/zero | tr '\0' 'A' >"$tmp/root/sys/devices/virtual/dmi/id/sys_
 # VMBus still proves Hyper-V; the vendor is unknown, not cut short.
 run_case "over-long DMI sys_vendor" 1 '.platform.sys_vendor == null and .platform.hyperv == true' \
 	'cannot read /sys/devices/virtual/dmi/id/sys_vendor \(content too long\)'
+
+# A FIFO where an attribute should be must not block status forever.
+fresh
+rm "$tmp/root/sys/devices/virtual/dmi/id/product_name"
+mkfifo "$tmp/root/sys/devices/virtual/dmi/id/product_name"
+run_case "a FIFO as DMI product_name" 1 '.platform.product_name == null and .platform.hyperv == true' \
+	'product_name \(not a regular file\)'
+
+fresh
+rm "$tmp/root/proc/interrupts"
+mkdir "$tmp/root/proc/interrupts"
+run_case "a directory as /proc/interrupts" 1 '.interrupts.known == false' \
+	'cannot read /proc/interrupts \(Is a directory\)'
 
 # Permissions bind only non-root users: as root, drop to nobody for this case.
 fresh
