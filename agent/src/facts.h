@@ -50,6 +50,7 @@ struct topology_facts {
 	bool known;            /* cpu/online was readable */
 	struct cpuset online;
 	struct cpuset possible;
+	struct cpuset present;  /* possible minus empty hotplug slots */
 	struct cpuset isolated;
 	struct cpuset nohz_full;
 	size_t nnodes;
@@ -69,6 +70,7 @@ struct vmbus_device_fact {
 	long relid;                    /* -1 when unknown */
 	long numa_node;
 	char driver[32];               /* "" when unbound */
+	bool channels_known;           /* false: the channel list is unknown */
 	size_t nchannels;
 	struct channel_fact *channels;
 };
@@ -103,6 +105,7 @@ struct nic_fact {
 	char master[32];    /* upper device, "" when none */
 	char vf[32];        /* for a synthetic NIC: its VF, "" when none */
 	char pci_addr[32];  /* for a PCI NIC: its address */
+	bool is_vf;         /* a PCI NIC enslaved to a synthetic NIC */
 };
 
 struct nic_facts {

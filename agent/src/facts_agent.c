@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "facts.h"
 #include "sysfile.h"
@@ -64,6 +65,9 @@ static void find_kvp_holder(const struct root *r, struct agent_facts *a)
 	/* The kernel shows the live path in fd links, whatever our prefix is. */
 	snprintf(kvp_path, sizeof(kvp_path), "%s/" KVP_DEVICE, root_dir_name(ROOT_DEV));
 	a->kvp_holder_pid = -1;
+	/* Without root (or behind hidepid) other processes' fds are invisible. */
+	if (root_is_live(r) && geteuid() != 0)
+		return;
 	if (root_list_dir(r, ROOT_PROC, &pids, &n, ".") < 0)
 		return;
 	a->kvp_holder_pid = 0;

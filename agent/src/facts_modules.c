@@ -60,7 +60,8 @@ static enum module_state module_state(const struct root *r, const char *name,
 		return MOD_BUILTIN;
 	if (root_exists(r, ROOT_SYS, "module/%s/initstate", name))
 		return MOD_LOADED; /* loaded, though /proc/modules was unreadable */
-	return proc_modules ? MOD_ABSENT : MOD_UNKNOWN;
+	/* A built-in without parameters shows only in modules.builtin. */
+	return proc_modules && builtin ? MOD_ABSENT : MOD_UNKNOWN;
 }
 
 void facts_modules(const struct root *r, struct vm_facts *f)

@@ -40,13 +40,31 @@ static void read_nic(const struct root *r, const char *name, struct nic_fact *n,
 				CLASS_NET "/%s/device", name) < 0 ||
 	    !strchr(n->pci_addr, ':'))
 		n->pci_addr[0] = '\0'; /* not a PCI function (a VMBus GUID, or none) */
-	/* netvsc links its VF as a lower device: lower_<vf>. */
+	/* netvsc links its VF as a lower device: lower_<vf>.  (Bridges and
+	 * bonds have lower_ links too; those are not VFs.) */
+	if (strcmp(n->driver, "hv_netvsc") != 0)
+		return;
 	if (root_list_dir(r, ROOT_SYS, &entries, &cnt, CLASS_NET "/%s", name) < 0)
 		return;
 	for (size_t i = 0; i < cnt; i++)
 		if (strncmp(entries[i], "lower_", 6) == 0 && !n->vf[0])
 			snprintf(n->vf, sizeof(n->vf), "%s", entries[i] + 6);
 	strv_free(entries, cnt);
+}
+
+/* A VF is a PCI NIC whose master is a synthetic (hv_netvsc) NIC. */
+static void mark_vfs(struct nic_facts *nf)
+{
+	for (size_t i = 0; i < nf->n; i++) {
+		struct nic_fact *n = &nf->nics[i];
+
+		if (!n->pci_addr[0] || !n->master[0])
+			continue;
+		for (size_t k = 0; k < nf->n; k++)
+			if (strcmp(nf->nics[k].name, n->master) == 0 &&
+			    strcmp(nf->nics[k].driver, "hv_netvsc") == 0)
+				n->is_vf = true;
+	}
 }
 
 void facts_net(const struct root *r, struct nic_facts *nf, struct warnings *w)
@@ -63,9 +81,12 @@ void facts_net(const struct root *r, struct nic_facts *nf, struct warnings *w)
 	}
 	nf->nics = calloc(n ? n : 1, sizeof(*nf->nics));
 	for (size_t i = 0; nf->nics && i < n; i++) {
-		if (strcmp(names[i], "lo") == 0)
+		/* Interfaces are directories with an ifindex (not bonding_masters). */
+		if (strcmp(names[i], "lo") == 0 ||
+		    !root_exists(r, ROOT_SYS, CLASS_NET "/%s/ifindex", names[i]))
 			continue;
 		read_nic(r, names[i], &nf->nics[nf->n++], w);
 	}
 	strv_free(names, n);
+	mark_vfs(nf);
 }

@@ -27,6 +27,9 @@ static void read_dmi(const struct root *r, const char *attr, char *buf,
 	if (ret >= 0)
 		return;
 	buf[0] = '\0';
+	/* product_uuid is root-only (0400) on most systems: expected, not a fault. */
+	if (ret == -EACCES && strcmp(attr, "product_uuid") == 0)
+		return;
 	snprintf(rel, sizeof(rel), "devices/virtual/dmi/id/%s", attr);
 	warn_unreadable(w, "platform", ROOT_SYS, rel, ret);
 }
@@ -66,11 +69,9 @@ static enum tri cpuinfo_hypervisor_flag(const struct root *r, struct warnings *w
 			break;
 		}
 	fclose(f);
+	/* No flags line (arm64 says "Features"): the flag is simply unknown. */
 	if (ret < 0)
 		warn_unreadable(w, "platform", ROOT_PROC, "cpuinfo", ret);
-	else if (found == TRI_UNKNOWN)
-		warn_add(w, "platform", "%s/cpuinfo has no flags line: hypervisor flag unknown",
-			 root_dir_name(ROOT_PROC));
 	return ret < 0 ? TRI_UNKNOWN : found;
 }
 
@@ -126,15 +127,34 @@ static void read_imds_cache(const struct root *r, struct platform_facts *p,
 }
 
 /*
- * Any positive sign wins (VMBus, DMI, CPUID); a different hypervisor's CPUID
- * signature, a non-Microsoft DMI vendor or a bare-metal CPU says no.
+ * When the generation guess was wrong (or unknown), the other byte order of
+ * product_uuid matches the vmId IMDS gave: accept either, as WALA does.
  */
+static void prefer_imds_byte_order(struct platform_facts *p)
+{
+	char other[37];
+
+	if (!p->vm_id[0] || !p->imds_vm_id[0] || strcmp(p->vm_id, p->imds_vm_id) == 0)
+		return;
+	if (vmid_from_product_uuid(p->vm_id, true, other) == 0 &&
+	    strcmp(other, p->imds_vm_id) == 0)
+		memcpy(p->vm_id, other, sizeof(other));
+}
+
+/* DMI and VMBus first; then CPUID; a bare-metal CPU flag says no. */
 static void conclude_hyperv(struct platform_facts *p)
 {
-	if (p->dmi_hyperv == TRI_YES || p->vmbus == TRI_YES ||
-	    strcmp(p->cpuid_vendor, "Microsoft Hv") == 0)
+	/*
+	 * KVM and Xen can present "Microsoft Hv" too (Hyper-V enlightenments),
+	 * so CPUID only decides when DMI and VMBus are silent.
+	 */
+	if (p->dmi_hyperv == TRI_YES || p->vmbus == TRI_YES)
 		p->hyperv = TRI_YES;
-	else if (p->dmi_hyperv == TRI_NO || p->cpu_hypervisor == TRI_NO || p->cpuid_vendor[0])
+	else if (p->dmi_hyperv == TRI_NO)
+		p->hyperv = TRI_NO;
+	else if (strcmp(p->cpuid_vendor, "Microsoft Hv") == 0)
+		p->hyperv = TRI_YES;
+	else if (p->cpu_hypervisor == TRI_NO || p->cpuid_vendor[0])
 		p->hyperv = TRI_NO;
 	else
 		p->hyperv = TRI_UNKNOWN;
@@ -167,8 +187,14 @@ void facts_platform(const struct root *r, struct platform_facts *p,
 	}
 	if (p->hyperv != TRI_YES)
 		return;
-	/* Gen2 VMs boot UEFI; Gen1 VMs boot BIOS and have no EFI firmware dir. */
-	p->generation = root_exists(r, ROOT_SYS, "firmware/efi") ? 2 : 1;
+	/*
+	 * Gen2 VMs boot UEFI; Gen1 VMs boot BIOS and have no EFI firmware dir.
+	 * A container that masks /sys/firmware cannot tell.
+	 */
+	if (root_exists(r, ROOT_SYS, "firmware/efi"))
+		p->generation = 2;
+	else if (root_exists(r, ROOT_SYS, "firmware"))
+		p->generation = 1;
 	if (p->product_uuid[0] &&
 	    vmid_from_product_uuid(p->product_uuid, p->generation == 1, p->vm_id) < 0) {
 		p->vm_id[0] = '\0';
@@ -176,4 +202,5 @@ void facts_platform(const struct root *r, struct platform_facts *p,
 			 p->product_uuid);
 	}
 	read_imds_cache(r, p, w);
+	prefer_imds_byte_order(p);
 }

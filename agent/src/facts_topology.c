@@ -57,8 +57,9 @@ static void read_nodes(const struct root *r, struct topology_facts *t,
 		char rel[96];
 		long id;
 
+		/* CONFIG_NODES_SHIFT=10: node ids are 0..1023. */
 		if (strncmp(names[i], "node", 4) != 0 || parse_long(names[i] + 4, &id) < 0 ||
-		    id < 0)
+		    id < 0 || id >= 1024)
 			continue;
 		snprintf(rel, sizeof(rel), "devices/system/node/%s/cpulist", names[i]);
 		if (read_cpulist(r, rel, &nd->cpus, false, w) < 0) {
@@ -77,6 +78,7 @@ void facts_topology(const struct root *r, struct topology_facts *t,
 	memset(t, 0, sizeof(*t));
 	t->known = read_cpulist(r, "devices/system/cpu/online", &t->online, false, w) == 0;
 	read_cpulist(r, "devices/system/cpu/possible", &t->possible, false, w);
+	read_cpulist(r, "devices/system/cpu/present", &t->present, false, w);
 	read_cpulist(r, "devices/system/cpu/isolated", &t->isolated, true, w);
 	read_cpulist(r, "devices/system/cpu/nohz_full", &t->nohz_full, true, w);
 	read_nodes(r, t, w);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* VMBus devices and the CPUs their channels interrupt. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -37,12 +38,14 @@ static int parse_vp_mapping(const char *text, struct vmbus_device_fact *d)
 		long relid, cpu;
 		int ret;
 
+		/* Digits only: strtol alone would take blanks and signs. */
+		if (!isdigit((unsigned char)*l))
+			return -EBADMSG;
 		relid = strtol(l, &colon, 10);
-		if (colon == l || *colon != ':')
+		if (*colon != ':' || !isdigit((unsigned char)colon[1]) || relid > INT_MAX)
 			return -EBADMSG;
 		cpu = strtol(colon + 1, &end, 10);
-		if (end == colon + 1 || (*end && *end != '\n') || relid < 0 || cpu < 0 ||
-		    cpu >= CPUSET_MAX)
+		if ((*end && *end != '\n') || cpu >= CPUSET_MAX)
 			return -EBADMSG;
 		ret = add_channel(d, relid, cpu);
 		if (ret < 0)
@@ -90,14 +93,18 @@ static void read_channels(const struct root *r, struct vmbus_device_fact *d,
 			    d->instance);
 	if (ret == 0) {
 		ret = parse_vp_mapping(map, d);
-		if (ret == 0)
+		if (ret == 0) {
+			d->channels_known = true;
 			return;
+		}
 		free(d->channels);
 		d->channels = NULL;
 		d->nchannels = 0;
 	}
-	if (read_channel_dirs(r, d) == 0)
+	if (read_channel_dirs(r, d) == 0) {
+		d->channels_known = true;
 		return;
+	}
 	free(d->channels);
 	d->channels = NULL;
 	d->nchannels = 0;

@@ -17,7 +17,22 @@ static const char *skip_blanks(const char *p)
 	return p;
 }
 
-/* Copy [a, b) into dst without trailing blanks; -EOVERFLOW if it does not fit. */
+/*
+ * Copy [a, b) into dst without trailing blanks.  Descriptive fields (chip,
+ * actions: arm64 spells the trigger apart, shared IRQs list many actions)
+ * are cut to fit; only the label must fit whole (-EOVERFLOW).
+ */
+static int copy_text(char *dst, size_t len, const char *a, const char *b)
+{
+	while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+		b--;
+	if ((size_t)(b - a) >= len)
+		b = a + len - 1;
+	memcpy(dst, a, (size_t)(b - a));
+	dst[b - a] = '\0';
+	return 0;
+}
+
 static int copy_field(char *dst, size_t len, const char *a, const char *b)
 {
 	while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
@@ -89,17 +104,17 @@ static int split_numbered(struct irq_line *l, const char *p, const char *end)
 		if (is_hwirq_token(tok, te)) {
 			const char *dash = memchr(tok, '-', (size_t)(te - tok));
 
-			if (copy_field(l->chip, sizeof(l->chip), p, tok) < 0 ||
-			    copy_field(l->hwirq, sizeof(l->hwirq), tok, dash) < 0 ||
-			    copy_field(l->trigger, sizeof(l->trigger), dash + 1, te) < 0)
+			if (copy_text(l->chip, sizeof(l->chip), p, tok) < 0 ||
+			    copy_text(l->hwirq, sizeof(l->hwirq), tok, dash) < 0 ||
+			    copy_text(l->trigger, sizeof(l->trigger), dash + 1, te) < 0)
 				return -EBADMSG;
-			return copy_field(l->text, sizeof(l->text), skip_blanks(te), end) < 0 ?
+			return copy_text(l->text, sizeof(l->text), skip_blanks(te), end) < 0 ?
 				       -EBADMSG : 0;
 		}
 		tok = skip_blanks(te);
 	}
 	/* No hwirq column (some chips print none): everything is the chip. */
-	return copy_field(l->chip, sizeof(l->chip), p, end) < 0 ? -EBADMSG : 0;
+	return copy_text(l->chip, sizeof(l->chip), p, end) < 0 ? -EBADMSG : 0;
 }
 
 static int parse_line(const char *line, const char *end, const struct irq_header *t,
@@ -139,7 +154,7 @@ static int parse_line(const char *line, const char *end, const struct irq_header
 		return -EBADMSG;
 	if (irq >= 0)
 		return split_numbered(l, p, end);
-	return copy_field(l->text, sizeof(l->text), p, end) < 0 ? -EBADMSG : 0;
+	return copy_text(l->text, sizeof(l->text), p, end) < 0 ? -EBADMSG : 0;
 }
 
 int interrupts_read(FILE *f, irq_line_fn fn, void *userdata, size_t *bad_line)

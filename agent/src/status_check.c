@@ -93,11 +93,12 @@ static void check_topology(const struct vm_facts *f, struct status *s)
 	struct cpuset offline;
 	char list[256];
 
-	if (!f->topo.known || cpuset_empty(&f->topo.possible))
+	/* Present, not possible: empty hotplug slots are not offline CPUs. */
+	if (!f->topo.known || cpuset_empty(&f->topo.present))
 		return;
 	cpuset_zero(&offline);
-	for (int c = 0; c <= cpuset_last(&f->topo.possible); c++)
-		if (cpuset_has(&f->topo.possible, (unsigned)c) &&
+	for (int c = 0; c <= cpuset_last(&f->topo.present); c++)
+		if (cpuset_has(&f->topo.present, (unsigned)c) &&
 		    !cpuset_has(&f->topo.online, (unsigned)c))
 			cpuset_set(&offline, (unsigned)c);
 	if (cpuset_empty(&offline) || cpuset_format_list(&offline, list, sizeof(list)) < 0)
@@ -129,15 +130,19 @@ static void check_channel_cpus(const struct vm_facts *f, struct status *s)
 {
 	if (!f->topo.known)
 		return;
+	/* One warning per device, however many of its channels are off. */
 	for (size_t i = 0; i < f->vmbus.n; i++) {
 		const struct vmbus_device_fact *d = &f->vmbus.devs[i];
+		size_t off = 0, first = 0;
 
 		for (size_t k = 0; k < d->nchannels; k++)
-			if (!cpuset_has(&f->topo.online, (unsigned int)d->channels[k].cpu))
-				warn_add(&s->warnings, "vmbus",
-					 "channel %ld of %s device %s targets offline CPU %ld",
-					 d->channels[k].relid, d->cls ? d->cls->kind : "unknown",
-					 d->instance, d->channels[k].cpu);
+			if (!cpuset_has(&f->topo.online, (unsigned int)d->channels[k].cpu) && !off++)
+				first = k;
+		if (off)
+			warn_add(&s->warnings, "vmbus",
+				 "%zu channel(s) of %s device %s target offline CPUs (relid %ld on CPU %ld)",
+				 off, d->cls ? d->cls->kind : "unknown", d->instance,
+				 d->channels[first].relid, d->channels[first].cpu);
 	}
 }
 
@@ -153,6 +158,9 @@ static void check_channel_spread(const struct vm_facts *f, struct status *s)
 
 	if (!f->topo.known || f->vmbus.n == 0)
 		return;
+	for (size_t i = 0; i < f->vmbus.n; i++)
+		if (!f->vmbus.devs[i].channels_known)
+			return; /* judging a partial list would invent a problem */
 	if (used < want)
 		warn_add(&s->warnings, "vmbus",
 			 "VMBus channels target only %u CPU(s); at least %u expected", used, want);
@@ -216,6 +224,7 @@ static void copy_fact_warnings(const struct vm_facts *f, struct status *s)
 {
 	for (size_t i = 0; i < f->warnings.n; i++)
 		warn_add(&s->warnings, f->warnings.v[i].area, "%s", f->warnings.v[i].text);
+	s->warnings.dropped += f->warnings.dropped;
 }
 
 void status_evaluate(const struct vm_facts *f, struct status *s)
@@ -238,7 +247,8 @@ void status_evaluate(const struct vm_facts *f, struct status *s)
 	if (s->error)
 		s->exit_code = STATUS_ERROR;
 	else
-		s->exit_code = s->warnings.n ? STATUS_WARNINGS : STATUS_HEALTHY;
+		s->exit_code = s->warnings.n || s->warnings.dropped ? STATUS_WARNINGS :
+								      STATUS_HEALTHY;
 }
 
 void status_free(struct status *s)

@@ -119,7 +119,8 @@ static struct json_object *class_json(const struct class_summary *c)
 
 static struct json_object *device_json(const struct vmbus_device_fact *d)
 {
-	struct json_object *o = json_object_new_object(), *ch = json_object_new_array();
+	struct json_object *o = json_object_new_object();
+	struct json_object *ch = d->channels_known ? json_object_new_array() : NULL;
 
 	add(o, "instance", json_object_new_string(d->instance));
 	add(o, "class_id", str_or_null(d->class_id));
@@ -179,7 +180,7 @@ static struct json_object *nics_json(const struct nic_facts *nf)
 		add(o, "driver", str_or_null(n->driver));
 		add(o, "mac", str_or_null(n->mac));
 		add(o, "role", json_object_new_string(synthetic ? "synthetic" :
-						      n->master[0] ? "vf" : "other"));
+						      n->is_vf ? "vf" : "other"));
 		add(o, "pci", str_or_null(n->pci_addr));
 		add(o, "master", str_or_null(n->master));
 		add(o, "vf", str_or_null(n->vf));
@@ -296,6 +297,7 @@ int status_print_json(const struct status *s, FILE *out)
 	add(o, "agent", agent_json(&f->agent));
 	add(o, "interrupts", irqs_json(&f->irqs));
 	add(o, "warnings", warnings_json(&s->warnings));
+	add(o, "warnings_dropped", json_object_new_int64((int64_t)s->warnings.dropped));
 	ret = fprintf(out, "%s\n",
 		      json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 						     JSON_C_TO_STRING_SPACED |

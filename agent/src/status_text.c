@@ -2,6 +2,7 @@
 /* `azl-agent status`: one screen an operator reads in ten seconds. */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "status.h"
@@ -167,7 +168,7 @@ static void print_nics(const struct nic_facts *nf, FILE *out)
 	for (size_t i = 0; i < nf->n; i++) {
 		const struct nic_fact *n = &nf->nics[i], *vf;
 
-		if (n->master[0])
+		if (n->is_vf)
 			continue; /* shown with its synthetic NIC */
 		any = true;
 		fprintf(out, LABEL "%s %s %s", label, n->name, n->driver[0] ? n->driver : "virtual",
@@ -280,13 +281,15 @@ static void print_verdict(const struct status *s, FILE *out)
 	else if (s->exit_code == STATUS_ERROR)
 		fprintf(out, LABEL "error\n", "Verdict");
 	else
-		fprintf(out, LABEL "%zu warning%s\n", "Verdict", s->warnings.n,
-			s->warnings.n == 1 ? "" : "s");
+		fprintf(out, LABEL "%zu warning%s\n", "Verdict", s->warnings.n + s->warnings.dropped,
+			s->warnings.n + s->warnings.dropped == 1 ? "" : "s");
 	for (size_t i = 0; i < s->warnings.n; i++)
 		fprintf(out, "  ! %s: %s\n", s->warnings.v[i].area, s->warnings.v[i].text);
+	if (s->warnings.dropped)
+		fprintf(out, "  ! … and %zu more (see --json)\n", s->warnings.dropped);
 }
 
-int status_print_text(const struct status *s, const char *root_name, FILE *out)
+static int print_screen(const struct status *s, const char *root_name, FILE *out)
 {
 	const struct vm_facts *f = s->facts;
 
@@ -303,4 +306,33 @@ int status_print_text(const struct status *s, const char *root_name, FILE *out)
 	}
 	print_verdict(s, out);
 	return ferror(out) ? -1 : 0;
+}
+
+/*
+ * Every string on the screen came from files an attacker may control (DMI,
+ * process names, interface names): render into memory, then let no control
+ * character but the newline reach the terminal.
+ */
+int status_print_text(const struct status *s, const char *root_name, FILE *out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	int ret;
+
+	if (!mem)
+		return -1;
+	ret = print_screen(s, root_name, mem);
+	if (fclose(mem) != 0)
+		ret = -1;
+	for (size_t i = 0; ret == 0 && i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if ((c < 0x20 && c != '\n') || c == 0x7f)
+			buf[i] = '?';
+	}
+	if (ret == 0 && fwrite(buf, 1, len, out) != len)
+		ret = -1;
+	free(buf);
+	return ret;
 }

@@ -39,6 +39,11 @@ static int open_regular(const char *path)
 	struct stat st;
 	int fd;
 
+	/* Look before opening: opening some device nodes has side effects. */
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
@@ -128,6 +133,8 @@ int read_all(const char *path, char **out, size_t *out_len)
 		n += (size_t)k;
 	}
 	buf[n] = '\0';
+	if (memchr(buf, '\0', n))
+		return -EBADMSG; /* binary garbage in a text file */
 	*out = TAKE_PTR(buf);
 	if (out_len)
 		*out_len = n;
@@ -209,7 +216,8 @@ int parse_long(const char *s, long *out)
 	if (!s || !*s || isspace((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
-	v = strtol(s, &end, 0);
+	/* Decimal, or hex with 0x (sysfs ids): never octal, so "010" is 10. */
+	v = strtol(s, &end, strncmp(s, "0x", 2) == 0 ? 16 : 10);
 	if (errno)
 		return -errno;
 	if (*end != '\0')

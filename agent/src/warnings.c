@@ -12,6 +12,10 @@ void warn_add(struct warnings *w, const char *area, const char *fmt, ...)
 	struct warning *x;
 	va_list ap;
 
+	if (w->n >= WARNINGS_MAX) {
+		w->dropped++;
+		return;
+	}
 	if (w->n == w->cap) {
 		size_t cap = w->cap ? 2 * w->cap : 16;
 		struct warning *v = realloc(w->v, cap * sizeof(*v));

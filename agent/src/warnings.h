@@ -14,9 +14,13 @@ struct warning {
 	char text[256];
 };
 
+/* Past this many, warnings are only counted: a broken tree cannot flood a screen. */
+#define WARNINGS_MAX 64
+
 struct warnings {
 	size_t n, cap;
 	struct warning *v;
+	size_t dropped;  /* warnings past WARNINGS_MAX */
 };
 
 void warn_add(struct warnings *w, const char *area, const char *fmt, ...)

@@ -36,7 +36,14 @@ run_case() {
 		diag "$(jq -c '.warnings' "$tmp/out.json" 2>&1 | head -5)"
 		return
 	fi
-	if ! jq -e --arg re "$warning" '[.warnings[].message] | any(test($re))' \
+	# "-" means: no warning at all.
+	if [ "$warning" = - ]; then
+		if ! jq -e '.warnings == []' "$tmp/out.json" >/dev/null; then
+			not_ok "$name: no warning"
+			diag "$(jq -c '[.warnings[].message]' "$tmp/out.json" 2>&1 | head -5)"
+			return
+		fi
+	elif ! jq -e --arg re "$warning" '[.warnings[].message] | any(test($re))' \
 		"$tmp/out.json" >/dev/null 2>&1; then
 		not_ok "$name: a warning matches /$warning/"
 		diag "$(jq -c '[.warnings[].message]' "$tmp/out.json" 2>&1 | head -5)"
@@ -56,7 +63,7 @@ vmbus_dev() { # the first vmbus device of a class, by kind of GUID prefix
 	grep -l "$1" "$tmp"/root/sys/bus/vmbus/devices/*/class_id | head -1 | xargs dirname
 }
 
-plan 18
+plan 21
 
 fresh
 head -c 4096 /dev/urandom >"$tmp/root/proc/interrupts"
@@ -83,7 +90,7 @@ d=$(vmbus_dev f8615163)
 printf '14:zz\n' >"$d/channel_vp_mapping"
 rm -rf "$d/channels"
 run_case "garbage channel_vp_mapping, no channels dir" 1 \
-	'[.vmbus.devices[] | select(.kind == "network")][0].channels == []' 'channel_vp_mapping'
+	'[.vmbus.devices[] | select(.kind == "network")][0].channels == null' 'channel_vp_mapping'
 
 fresh
 d=$(vmbus_dev ba6163d9)
@@ -127,6 +134,43 @@ rm "$tmp/root/proc/interrupts"
 mkdir "$tmp/root/proc/interrupts"
 run_case "a directory as /proc/interrupts" 1 '.interrupts.known == false' \
 	'cannot read /proc/interrupts \(Is a directory\)'
+
+# Azure CNI bridges eth0; docker adds veths; bonding adds a plain file.
+fresh
+net="$tmp/root/sys/class/net"
+eth0=$(readlink -f "$net/eth0")
+mkdir -p "$tmp/root/sys/devices/virtual/net/br0" "$tmp/root/sys/devices/virtual/net/veth1"
+printf '9\n' >"$tmp/root/sys/devices/virtual/net/br0/ifindex"
+printf '10\n' >"$tmp/root/sys/devices/virtual/net/veth1/ifindex"
+ln -s ../../devices/virtual/net/br0 "$net/br0"
+ln -s ../../devices/virtual/net/veth1 "$net/veth1"
+ln -s "$eth0" "$tmp/root/sys/devices/virtual/net/br0/lower_eth0"
+ln -s ../br0 "$tmp/root/sys/devices/virtual/net/veth1/master"
+ln -s ../../../../../../../devices/virtual/net/br0 "$eth0/master" 2>/dev/null ||
+	ln -s "$tmp/root/sys/devices/virtual/net/br0" "$eth0/master"
+printf 'bond0\n' >"$net/bonding_masters"
+run_case "eth0 in a bridge, a veth, bonding_masters" 0 \
+	'([.nics[] | select(.name == "eth0")][0].accelerated_networking == true) and
+	 ([.nics[] | select(.name == "veth1" or .name == "br0") | .role] == ["other", "other"]) and
+	 ([.nics[] | select(.name == "br0")][0].vf == null) and
+	 ([.nics[].name] | index("bonding_masters") == null)' -
+
+# A container that hides /sys/firmware/efi must not claim a vmId mismatch.
+fresh
+rm -rf "$tmp/root/sys/firmware/efi"
+vmid=$(jq -r .vmId "$tmp/root/var/lib/azl-agent/imds-compute.json")
+run_case "Gen2 seen without its EFI directory" 0 \
+	".platform.generation == 1 and .platform.vm_id == \"$vmid\"" -
+
+# Nothing from a file reaches the terminal as a control sequence.
+fresh
+printf 'Evil\033[2J\033]0;owned\007Corp\n' >"$tmp/root/sys/devices/virtual/dmi/id/sys_vendor"
+"$agent" status --root "$tmp/root" >"$tmp/out.txt" 2>&1
+if grep -q "$(printf '\033')" "$tmp/out.txt" || grep -q "$(printf '\007')" "$tmp/out.txt"; then
+	not_ok "control characters from DMI are not printed raw"
+else
+	ok "control characters from DMI are not printed raw"
+fi
 
 # Permissions bind only non-root users: as root, drop to nobody for this case.
 fresh

@@ -25,6 +25,7 @@ static struct vm_facts *healthy_vm(void)
 	f->topo.numa_known = true;
 	cpuset_parse_list("0-7", &f->topo.online);
 	cpuset_parse_list("0-7", &f->topo.possible);
+	cpuset_parse_list("0-7", &f->topo.present);
 	f->topo.nnodes = 2;
 	f->topo.nodes = calloc(2, sizeof(*f->topo.nodes));
 	f->topo.nodes[0].id = 0;
@@ -49,6 +50,7 @@ static void add_device(struct vm_facts *f, const char *class_id, const long *cpu
 	for (size_t i = 0; i < n; i++)
 		d->channels[i] = (struct channel_fact){ (long)(14 + i), cpus[i] };
 	d->nchannels = n;
+	d->channels_known = true;
 }
 
 static void add_gpu(struct vm_facts *f, long node)
@@ -169,11 +171,14 @@ static void test_offline_cpu_target(void **state)
 	struct status s;
 
 	(void)state;
-	cpuset_parse_list("0-9", &f->topo.possible);
+	cpuset_parse_list("0-127", &f->topo.possible); /* empty hotplug slots */
+	cpuset_parse_list("0-9", &f->topo.present);
 	add_device(f, STORAGE, storage, 4);
 	status_evaluate(f, &s);
-	assert_true(has_warning(&s, "targets offline CPU 9"));
+	assert_true(has_warning(&s, "1 channel(s) of storage device"));
+	assert_true(has_warning(&s, "(relid 17 on CPU 9)"));
 	assert_true(has_warning(&s, "CPUs 8-9 are offline"));
+	assert_false(has_warning(&s, "8-127"));
 	status_free(&s);
 	free_vm(f);
 }
