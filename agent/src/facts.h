@@ -171,3 +171,7 @@ void facts_irqs(const struct root *r, struct irq_facts *i, struct warnings *w);
 int topology_node_of_cpu(const struct topology_facts *t, unsigned int cpu);
 const char *module_state_name(enum module_state s);
 const char *pci_kind_name(enum pci_kind k);
+/* The interface called name, or NULL. */
+const struct nic_fact *nic_find(const struct nic_facts *nf, const char *name);
+/* A Hyper-V synthetic NIC (hv_netvsc), the one that carries an AN VF. */
+bool nic_is_synthetic(const struct nic_fact *n);

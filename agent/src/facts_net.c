@@ -42,7 +42,7 @@ static void read_nic(const struct root *r, const char *name, struct nic_fact *n,
 		n->pci_addr[0] = '\0'; /* not a PCI function (a VMBus GUID, or none) */
 	/* netvsc links its VF as a lower device: lower_<vf>.  (Bridges and
 	 * bonds have lower_ links too; those are not VFs.) */
-	if (strcmp(n->driver, "hv_netvsc") != 0)
+	if (!nic_is_synthetic(n))
 		return;
 	if (root_list_dir(r, ROOT_SYS, &entries, &cnt, CLASS_NET "/%s", name) < 0)
 		return;
@@ -52,18 +52,30 @@ static void read_nic(const struct root *r, const char *name, struct nic_fact *n,
 	strv_free(entries, cnt);
 }
 
+const struct nic_fact *nic_find(const struct nic_facts *nf, const char *name)
+{
+	for (size_t i = 0; i < nf->n; i++)
+		if (strcmp(nf->nics[i].name, name) == 0)
+			return &nf->nics[i];
+	return NULL;
+}
+
+bool nic_is_synthetic(const struct nic_fact *n)
+{
+	return strcmp(n->driver, "hv_netvsc") == 0;
+}
+
 /* A VF is a PCI NIC whose master is a synthetic (hv_netvsc) NIC. */
 static void mark_vfs(struct nic_facts *nf)
 {
 	for (size_t i = 0; i < nf->n; i++) {
 		struct nic_fact *n = &nf->nics[i];
+		const struct nic_fact *master;
 
 		if (!n->pci_addr[0] || !n->master[0])
 			continue;
-		for (size_t k = 0; k < nf->n; k++)
-			if (strcmp(nf->nics[k].name, n->master) == 0 &&
-			    strcmp(nf->nics[k].driver, "hv_netvsc") == 0)
-				n->is_vf = true;
+		master = nic_find(nf, n->master);
+		n->is_vf = master && nic_is_synthetic(master);
 	}
 }
 

@@ -184,11 +184,6 @@ static void check_accel(const struct vm_facts *f, struct status *s)
 			 s->accel.hcas_nodeless, s->accel.hcas);
 }
 
-static bool is_synthetic(const struct nic_fact *n)
-{
-	return strcmp(n->driver, "hv_netvsc") == 0;
-}
-
 static void check_nics(const struct vm_facts *f, struct status *s)
 {
 	bool synthetic = false;
@@ -196,7 +191,7 @@ static void check_nics(const struct vm_facts *f, struct status *s)
 	for (size_t i = 0; i < f->net.n; i++) {
 		const struct nic_fact *n = &f->net.nics[i];
 
-		synthetic |= is_synthetic(n);
+		synthetic |= nic_is_synthetic(n);
 		/* An AN VF is a PCI NIC that netvsc enslaved (IFF_SLAVE, 0x800). */
 		if (n->pci_addr[0] && n->flags >= 0 && (n->flags & 0x800) && !n->master[0])
 			warn_add(&s->warnings, "net",

@@ -158,23 +158,15 @@ static struct json_object *vmbus_json(const struct status *s)
 	return o;
 }
 
-static const struct nic_fact *find_nic(const struct nic_facts *n, const char *name)
-{
-	for (size_t i = 0; i < n->n; i++)
-		if (strcmp(n->nics[i].name, name) == 0)
-			return &n->nics[i];
-	return NULL;
-}
-
 static struct json_object *nics_json(const struct nic_facts *nf)
 {
 	struct json_object *a = json_object_new_array();
 
 	for (size_t i = 0; i < nf->n; i++) {
 		const struct nic_fact *n = &nf->nics[i];
-		const struct nic_fact *vf = n->vf[0] ? find_nic(nf, n->vf) : NULL;
+		const struct nic_fact *vf = n->vf[0] ? nic_find(nf, n->vf) : NULL;
 		struct json_object *o = json_object_new_object();
-		bool synthetic = strcmp(n->driver, "hv_netvsc") == 0;
+		bool synthetic = nic_is_synthetic(n);
 
 		add(o, "name", json_object_new_string(n->name));
 		add(o, "driver", str_or_null(n->driver));

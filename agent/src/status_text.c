@@ -151,14 +151,6 @@ static void print_vmbus(const struct status *s, FILE *out)
 	fprintf(out, "\n");
 }
 
-static const struct nic_fact *find_nic(const struct nic_facts *n, const char *name)
-{
-	for (size_t i = 0; i < n->n; i++)
-		if (strcmp(n->nics[i].name, name) == 0)
-			return &n->nics[i];
-	return NULL;
-}
-
 /* "eth0 hv_netvsc <mac>  accelerated networking: on", its VF on the next line. */
 static void print_nics(const struct nic_facts *nf, FILE *out)
 {
@@ -174,14 +166,14 @@ static void print_nics(const struct nic_facts *nf, FILE *out)
 		fprintf(out, LABEL "%s %s %s", label, n->name, n->driver[0] ? n->driver : "virtual",
 			n->mac);
 		label = "";
-		if (strcmp(n->driver, "hv_netvsc") != 0) {
+		if (!nic_is_synthetic(n)) {
 			fprintf(out, "\n");
 			continue;
 		}
 		fprintf(out, "  accelerated networking: %s\n", n->vf[0] ? "on" : "off");
 		if (!n->vf[0])
 			continue;
-		vf = find_nic(nf, n->vf);
+		vf = nic_find(nf, n->vf);
 		fprintf(out, LABEL "  VF %s %s PCI %s\n", "", n->vf,
 			vf && vf->driver[0] ? vf->driver : "(no driver)",
 			vf && vf->pci_addr[0] ? vf->pci_addr : "unknown");
