@@ -33,7 +33,7 @@ SANFLAGS :=
 OPT     := -O2
 endif
 
-AGENT_PKGS := json-c
+AGENT_PKGS := json-c libnl-genl-3.0
 TEST_PKGS  := cmocka
 
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
@@ -43,7 +43,7 @@ WARNINGS += -Werror
 endif
 
 CFLAGS  ?= $(OPT) -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DAZL_VERSION='"$(VERSION)"' $(WARNINGS) $(CFLAGS) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DAZL_VERSION='"$(VERSION)"' -Ikmod/include/uapi $(WARNINGS) $(CFLAGS) \
 	     $(SANFLAGS) -MMD -MP $(shell $(PKG_CONFIG) --cflags $(AGENT_PKGS))
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 AGENT_LIBS = $(shell $(PKG_CONFIG) --libs $(AGENT_PKGS))
@@ -118,15 +118,14 @@ FUZZ_RUNS ?= 5000000
 fuzz: deps-check
 	@tests/fuzz/run.sh $(BUILD) $(FUZZ_RUNS)
 
+# Modules build out of tree, in $(BUILD)/kmod/<kernel release>/.
 kmod:
-	@test -d "$(KDIR)" || { echo "kmod: no kernel build tree at $(KDIR); pass KDIR=" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	@WERROR=$(WERROR) scripts/kmod-build.sh "$(KDIR)" "$(BUILD)/kmod"
 
 install: $(BUILD)/azl-agent
 	install -D -m 0755 $(BUILD)/azl-agent $(DESTDIR)$(SBINDIR)/azl-agent
 
 clean:
 	rm -rf build
-	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1 || true; fi
 
 -include $(wildcard $(BUILD)/agent/*.d $(BUILD)/tests/*.d)

@@ -12,12 +12,21 @@ build        gcc                gcc
 build        make               make
 build        pkgconf            pkgconf-pkg-config
 build        libjson-c-dev      json-c-devel
+build        libnl-3-dev        libnl3-devel
+build        libnl-genl-3-dev   libnl3-devel
 check        libcmocka-dev      libcmocka-devel
 check        diffutils          diffutils
 check        util-linux         util-linux
 check        jq                 jq
 check        clang              clang
 check        libclang-rt-14-dev compiler-rt
+check        linux-headers-cloud-amd64      kernel-devel
+check        linux-headers-6.12-cloud-amd64 kernel-devel
+check        qemu-system-x86    qemu-system-x86-core
+check        busybox-static     busybox
+check        cpio               cpio
+check        kmod               kmod
+check        xz-utils           xz
 bench        time               time
 bench        hyperfine          hyperfine
 "
@@ -51,7 +60,7 @@ all_fedora=()
 while read -r group deb fedora; do
 	[ -n "${group:-}" ] || continue
 	want_group "$group" || continue
-	all_fedora+=("$fedora")
+	case " ${all_fedora[*]} " in *" $fedora "*) ;; *) all_fedora+=("$fedora") ;; esac
 	if command -v dpkg-query >/dev/null && ! deb_installed "$deb"; then
 		missing_deb+=("$deb")
 	fi

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "facts.h"
+#include "kmod_vmbus.h"
 #include "sysfile.h"
 #include "util.h"
 
@@ -137,6 +138,30 @@ static void read_device(const struct root *r, struct vmbus_device_fact *d,
 	read_channels(r, d, w);
 }
 
+/*
+ * With azl_vmbus loaded, one netlink dump replaces the sysfs walk.  Only
+ * on the live root: a fixture tree has no kernel behind it.
+ */
+static bool read_from_kmod(struct vmbus_facts *v, struct warnings *w)
+{
+	struct genl_client c;
+	int ret = vmbus_kmod_open(&c);
+
+	if (ret == -ENOENT)
+		return false; /* not loaded: sysfs is the normal path */
+	if (ret == 0) {
+		ret = vmbus_kmod_read(&c, v);
+		genl_client_close(&c);
+	}
+	if (ret < 0) {
+		warn_add(w, "vmbus", "azl_vmbus did not answer (%s); read sysfs instead",
+			 strerror(-ret));
+		return false;
+	}
+	v->source = "azl_vmbus";
+	return true;
+}
+
 void facts_vmbus(const struct root *r, struct vmbus_facts *v, struct warnings *w)
 {
 	char **names;
@@ -144,7 +169,9 @@ void facts_vmbus(const struct root *r, struct vmbus_facts *v, struct warnings *w
 	int ret;
 
 	memset(v, 0, sizeof(*v));
-	v->source = "sysfs"; /* the azl_vmbus netlink dump comes with that module */
+	if (root_is_live(r) && read_from_kmod(v, w))
+		return;
+	v->source = "sysfs";
 	ret = root_list_dir(r, ROOT_SYS, &names, &n, VMBUS_DEVICES);
 	if (ret == -ENOENT)
 		return; /* no VMBus: the platform facts say so */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* azl-agent: the Azure Linux Hyper-V guest agent.  Subcommand dispatch. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "facts.h"
 #include "root.h"
 #include "status.h"
@@ -18,11 +20,15 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: azl-agent [--root DIR] COMMAND [OPTIONS]\n"
+		"usage: azl-agent [--root DIR] [--json] COMMAND [OPTIONS]\n"
 		"\n"
 		"commands:\n"
 		"  status [--json]   what this VM is and what is wrong with it\n"
 		"                    exit 0 healthy, 1 warnings, 2 not a Hyper-V guest or error\n"
+		"  storvsc show|set|unset\n"
+		"                    disk policy of the azl_storvsc module (storvsc --help)\n"
+		"  kmod events [--count N]\n"
+		"                    print events of azl_vmbus and azl_storvsc as they happen\n"
 		"\n"
 		"options:\n"
 		"  --root DIR        read the system under DIR instead of / (also AZL_ROOT)\n"
@@ -31,14 +37,29 @@ static void usage(FILE *out)
 		"  --version         print the version\n");
 }
 
-struct options {
-	const char *root;
-	const char *command;
-	bool json;
-};
+int parse_unsigned(const char *s, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
 
-/* Options may stand before or after the command: `status --root X` works. */
-static int parse_args(int argc, char **argv, struct options *o)
+	/* strtoull accepts blanks and a minus sign; a number here has neither. */
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (*end || errno == EINVAL)
+		return -EINVAL;
+	if (errno == ERANGE || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/*
+ * --root and --json may stand before the command or, for status, after
+ * it: `azl-agent status --root X` works as it always did.
+ */
+static int parse_global(int argc, char **argv, struct global_options *g, bool stop_at_command)
 {
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, 'r' },
@@ -49,13 +70,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, stop_at_command ? "+h" : "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			o->root = optarg;
+			g->root = optarg;
 			break;
 		case 'j':
-			o->json = true;
+			g->json = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -67,27 +88,38 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return -EINVAL;
 		}
 	}
-	if (optind < argc)
-		o->command = argv[optind++];
-	if (optind < argc) {
-		fprintf(stderr, "azl-agent: unexpected argument '%s'\n", argv[optind]);
-		return -EINVAL;
-	}
 	return 0;
 }
 
-static int cmd_status(const struct root *r, bool json)
+int cmd_status(const struct global_options *g0, int argc, char **argv)
 {
+	struct global_options g = *g0;
 	struct vm_facts facts;
 	struct status st;
+	struct root r;
 	int ret;
 
-	facts_gather(r, &facts);
+	optind = 1;
+	if (parse_global(argc, argv, &g, false) < 0 || optind < argc) {
+		if (optind < argc)
+			fprintf(stderr, "azl-agent: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (root_init(&r, g.root) < 0) {
+		fprintf(stderr, "azl-agent: root prefix too long\n");
+		return 2;
+	}
+	if (!root_is_live(&r) && access(r.dir, R_OK | X_OK) != 0) {
+		fprintf(stderr, "azl-agent: cannot use root %s: %s\n", r.dir, strerror(errno));
+		return 2;
+	}
+	facts_gather(&r, &facts);
 	status_evaluate(&facts, &st);
-	if (json)
+	if (g.json)
 		ret = status_print_json(&st, stdout);
 	else
-		ret = status_print_text(&st, root_name(r), stdout);
+		ret = status_print_text(&st, root_name(&r), stdout);
 	ret = ret < 0 || fflush(stdout) != 0 ? STATUS_ERROR : (int)st.exit_code;
 	status_free(&st);
 	facts_free(&facts);
@@ -96,28 +128,26 @@ static int cmd_status(const struct root *r, bool json)
 
 int main(int argc, char **argv)
 {
-	struct options o = { 0 };
-	struct root r;
+	static const struct {
+		const char *name;
+		int (*run)(const struct global_options *, int, char **);
+	} commands[] = {
+		{ "status", cmd_status },
+		{ "storvsc", cmd_storvsc },
+		{ "kmod", cmd_kmod },
+	};
+	struct global_options g = { 0 };
 
-	if (parse_args(argc, argv, &o) < 0) {
+	if (parse_global(argc, argv, &g, true) < 0 || optind >= argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (!o.command) {
-		usage(stderr);
-		return 2;
-	}
-	if (root_init(&r, o.root) < 0) {
-		fprintf(stderr, "azl-agent: root prefix too long\n");
-		return 2;
-	}
-	if (!root_is_live(&r) && access(r.dir, R_OK | X_OK) != 0) {
-		fprintf(stderr, "azl-agent: cannot use root %s: %s\n", r.dir, strerror(errno));
-		return 2;
-	}
-	if (strcmp(o.command, "status") == 0)
-		return cmd_status(&r, o.json);
-	fprintf(stderr, "azl-agent: unknown command '%s'\n", o.command);
+	argc -= optind;
+	argv += optind;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].run(&g, argc, argv);
+	fprintf(stderr, "azl-agent: unknown command '%s'\n", argv[0]);
 	usage(stderr);
 	return 2;
 }

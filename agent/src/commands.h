@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Subcommands.  Each gets argv from its own name on (argv[0] is the
+ * command) and the global options given before it; it returns the exit
+ * status.
+ */
+#include <stdbool.h>
+
+struct global_options {
+	const char *root;
+	bool json;
+};
+
+int cmd_status(const struct global_options *g, int argc, char **argv);
+int cmd_storvsc(const struct global_options *g, int argc, char **argv);
+int cmd_kmod(const struct global_options *g, int argc, char **argv);
+
+/* Strict unsigned decimal (or 0x hex) no larger than @max; -EINVAL/-ERANGE. */
+int parse_unsigned(const char *s, unsigned long long max, unsigned long long *out);

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * A generic netlink client for our kernel modules' families, on libnl-genl.
+ * One request at a time; every reply message goes to a callback; the
+ * kernel's error comes back as a negative errno with its extack text.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <netlink/genl/genl.h>
+
+struct genl_client {
+	struct nl_sock *sk;
+	int family;
+	int maxattr;				/* the family's attribute count */
+	const struct nla_policy *policy;	/* checks every reply before decoding */
+	char name[32];		/* the family's name */
+	char error[256];	/* the kernel's extack message of the last call */
+};
+
+/* on_reply gets each reply message's attributes, validated against the
+ * family's policy; a negative return stops the call with that error. */
+typedef int (*genl_reply_fn)(struct nlattr **tb, uint8_t cmd, void *ctx);
+
+/* 0; -ENOENT when the family is not registered (module not loaded).
+ * @policy has @maxattr + 1 entries. */
+int genl_client_open(struct genl_client *c, const char *family, int maxattr,
+		     const struct nla_policy *policy);
+void genl_client_close(struct genl_client *c);
+
+/* A new request message for @cmd; NULL on allocation failure. */
+struct nl_msg *genl_client_msg(struct genl_client *c, uint8_t cmd, bool dump);
+
+/*
+ * Send @msg (consumed), feed each validated reply to @on_reply.
+ * Returns 0, -EAGAIN when a dump was interrupted by a change (retry), or
+ * the kernel's negative errno.
+ */
+int genl_client_call(struct genl_client *c, struct nl_msg *msg,
+		     genl_reply_fn on_reply, void *ctx);
+
+/* Validate one reply against @policy (@maxattr + 1 entries) into @tb. */
+int genl_parse_reply(struct nlmsghdr *nlh, int maxattr, const struct nla_policy *policy,
+		     struct nlattr **tb);
+
+/* Join the family's multicast group @group. */
+int genl_client_subscribe(struct genl_client *c, const char *group);
+
+/* Wait for and dispatch one batch of events; blocks. */
+int genl_client_receive(struct genl_client *c, genl_reply_fn on_event, void *ctx);

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "azl_storvsc" generic netlink family; the contract (commands,
+ * attributes, who may call what) is documented in
+ * kmod/include/uapi/azl_storvsc.h.  Every attribute has a policy and the
+ * family validates strictly, so unknown attributes, wrong types and
+ * oversize strings are refused by the netlink core with an extack message.
+ */
+#include <linux/device.h>
+#include <net/genetlink.h>
+#include <scsi/scsi_device.h>
+#include <scsi/scsi_host.h>
+
+#include "../include/azl_compat.h"
+#include "../include/uapi/azl_storvsc.h"
+#include "azl_storvsc.h"
+
+static struct netlink_range_validation azl_depth_range = {
+	.max = AZL_STORVSC_QUEUE_DEPTH_MAX,
+};
+
+static const struct nla_policy azl_storvsc_nl_policy[AZL_STORVSC_A_MAX + 1] = {
+	[AZL_STORVSC_A_HOST]		= { .type = NLA_U32 },
+	[AZL_STORVSC_A_CHANNEL]		= { .type = NLA_U32 },
+	[AZL_STORVSC_A_TARGET]		= { .type = NLA_U32 },
+	[AZL_STORVSC_A_LUN]		= { .type = NLA_U64 },
+	[AZL_STORVSC_A_CONTROLLER]	= { .type = NLA_NUL_STRING,
+					    .len = AZL_STORVSC_CONTROLLER_LEN - 1 },
+	[AZL_STORVSC_A_TIMEOUT]		= NLA_POLICY_MAX(NLA_U32, AZL_STORVSC_TIMEOUT_MAX),
+	[AZL_STORVSC_A_EH_TIMEOUT]	= NLA_POLICY_MAX(NLA_U32, AZL_STORVSC_EH_TIMEOUT_MAX),
+	[AZL_STORVSC_A_QUEUE_DEPTH]	= NLA_POLICY_FULL_RANGE(NLA_U32, &azl_depth_range),
+	[AZL_STORVSC_A_SOURCE]		= NLA_POLICY_MAX(NLA_U8, AZL_STORVSC_SOURCE_LUN),
+	[AZL_STORVSC_A_APPLIED_COUNT]	= { .type = NLA_U32 },
+	[AZL_STORVSC_A_PAD]		= { .type = NLA_REJECT },
+};
+
+static struct genl_family azl_storvsc_family;
+
+enum { AZL_STORVSC_MCGRP_EVENTS_IDX };
+
+static const struct genl_multicast_group azl_storvsc_mcgrps[] = {
+	[AZL_STORVSC_MCGRP_EVENTS_IDX] = { .name = AZL_STORVSC_MCGRP_EVENTS },
+};
+
+/* One device message: identity, the values it has now, where they came from. */
+static int azl_fill_dev(struct sk_buff *skb, u32 portid, u32 seq, int flags,
+			u8 cmd, const struct azl_storvsc_dev *d)
+{
+	struct scsi_device *sdev = d->sdev;
+	struct device *parent = sdev->host->shost_gendev.parent;
+	void *hdr = genlmsg_put(skb, portid, seq, &azl_storvsc_family, flags, cmd);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, AZL_STORVSC_A_HOST, sdev->host->host_no) ||
+	    nla_put_u32(skb, AZL_STORVSC_A_CHANNEL, sdev->channel) ||
+	    nla_put_u32(skb, AZL_STORVSC_A_TARGET, sdev->id) ||
+	    nla_put_u64_64bit(skb, AZL_STORVSC_A_LUN, sdev->lun, AZL_STORVSC_A_PAD) ||
+	    (parent && nla_put_string(skb, AZL_STORVSC_A_CONTROLLER, dev_name(parent))) ||
+	    nla_put_u32(skb, AZL_STORVSC_A_TIMEOUT, sdev->request_queue->rq_timeout / HZ) ||
+	    nla_put_u32(skb, AZL_STORVSC_A_EH_TIMEOUT, READ_ONCE(sdev->eh_timeout) / HZ) ||
+	    nla_put_u32(skb, AZL_STORVSC_A_QUEUE_DEPTH, sdev->queue_depth) ||
+	    nla_put_u8(skb, AZL_STORVSC_A_SOURCE, d->source)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+void azl_storvsc_notify_applied(struct azl_storvsc_dev *d)
+{
+	struct sk_buff *skb;
+
+	if (!genl_has_listeners(&azl_storvsc_family, &init_net,
+				AZL_STORVSC_MCGRP_EVENTS_IDX))
+		return;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	if (azl_fill_dev(skb, 0, 0, 0, AZL_STORVSC_CMD_APPLIED, d)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_multicast(&azl_storvsc_family, skb, 0,
+			  AZL_STORVSC_MCGRP_EVENTS_IDX, GFP_KERNEL);
+}
+
+/* cb->args[0]: how many entries earlier parts of the dump already sent. */
+static int azl_dump_devices(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct azl_storvsc_dev *d;
+	unsigned long i = 0;
+	int ret = 0;
+
+	mutex_lock(&azl_storvsc_lock);
+	list_for_each_entry(d, &azl_storvsc_devs, node) {
+		if (i < cb->args[0]) {
+			i++;
+			continue;
+		}
+		ret = azl_fill_dev(skb, NETLINK_CB(cb->skb).portid,
+				   cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				   AZL_STORVSC_CMD_GET_DEVICES, d);
+		if (ret)
+			break;
+		i++;
+	}
+	mutex_unlock(&azl_storvsc_lock);
+	cb->args[0] = i;
+	/* A full skb ends this part; the core calls us again for the rest. */
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret ? ret : skb->len;
+}
+
+struct azl_policy_dump {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+};
+
+static int azl_fill_policy(void *ctx, u32 host, bool has_lun, u64 lun,
+			   const struct azl_storvsc_policy *p)
+{
+	struct azl_policy_dump *pd = ctx;
+	struct sk_buff *skb = pd->skb;
+	void *hdr = genlmsg_put(skb, NETLINK_CB(pd->cb->skb).portid,
+				pd->cb->nlh->nlmsg_seq, &azl_storvsc_family,
+				NLM_F_MULTI, AZL_STORVSC_CMD_GET_POLICY);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if ((host != U32_MAX && nla_put_u32(skb, AZL_STORVSC_A_HOST, host)) ||
+	    (has_lun && nla_put_u64_64bit(skb, AZL_STORVSC_A_LUN, lun,
+					  AZL_STORVSC_A_PAD)) ||
+	    nla_put_u32(skb, AZL_STORVSC_A_TIMEOUT, p->timeout) ||
+	    nla_put_u32(skb, AZL_STORVSC_A_EH_TIMEOUT, p->eh_timeout) ||
+	    nla_put_u32(skb, AZL_STORVSC_A_QUEUE_DEPTH, p->queue_depth)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	pd->cb->args[0]++;
+	return 0;
+}
+
+/* The default first (no HOST attribute), then each rule. */
+static int azl_dump_policy(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct azl_policy_dump pd = { .skb = skb, .cb = cb };
+	int ret = 0;
+
+	mutex_lock(&azl_storvsc_lock);
+	if (cb->args[0] == 0)
+		ret = azl_fill_policy(&pd, U32_MAX, false, 0, &azl_storvsc_default);
+	if (!ret)
+		ret = azl_storvsc_rules_walk(cb->args[0] - 1, azl_fill_policy, &pd);
+	mutex_unlock(&azl_storvsc_lock);
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret ? ret : skb->len;
+}
+
+/* Read the knobs a request carries into @p; returns the knob mask. */
+static unsigned int azl_parse_knobs(struct nlattr **attrs,
+				    struct azl_storvsc_policy *p)
+{
+	unsigned int mask = 0;
+
+	if (attrs[AZL_STORVSC_A_TIMEOUT]) {
+		p->timeout = nla_get_u32(attrs[AZL_STORVSC_A_TIMEOUT]);
+		mask |= AZL_KNOB_TIMEOUT;
+	}
+	if (attrs[AZL_STORVSC_A_EH_TIMEOUT]) {
+		p->eh_timeout = nla_get_u32(attrs[AZL_STORVSC_A_EH_TIMEOUT]);
+		mask |= AZL_KNOB_EH_TIMEOUT;
+	}
+	if (attrs[AZL_STORVSC_A_QUEUE_DEPTH]) {
+		p->queue_depth = nla_get_u32(attrs[AZL_STORVSC_A_QUEUE_DEPTH]);
+		mask |= AZL_KNOB_QUEUE_DEPTH;
+	}
+	return mask;
+}
+
+static int azl_reply_count(struct genl_info *info, unsigned int count)
+{
+	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	void *hdr;
+
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &azl_storvsc_family, 0,
+				info->genlhdr->cmd);
+	if (!hdr || nla_put_u32(msg, AZL_STORVSC_A_APPLIED_COUNT, count)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/* HOST and LUN select the layer; LUN alone means nothing. */
+static int azl_parse_scope(struct genl_info *info, bool *has_host, u32 *host,
+			   bool *has_lun, u64 *lun)
+{
+	struct nlattr **attrs = info->attrs;
+
+	*has_host = attrs[AZL_STORVSC_A_HOST];
+	*has_lun = attrs[AZL_STORVSC_A_LUN];
+	*host = *has_host ? nla_get_u32(attrs[AZL_STORVSC_A_HOST]) : 0;
+	*lun = *has_lun ? nla_get_u64(attrs[AZL_STORVSC_A_LUN]) : 0;
+	if (*has_lun && !*has_host) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[AZL_STORVSC_A_LUN],
+				    "a LUN rule needs the HOST attribute too");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int azl_set_policy(struct sk_buff *skb, struct genl_info *info)
+{
+	struct azl_storvsc_policy p = {};
+	unsigned int mask = azl_parse_knobs(info->attrs, &p), count;
+	bool has_host, has_lun;
+	u32 host;
+	u64 lun;
+	int ret = azl_parse_scope(info, &has_host, &host, &has_lun, &lun);
+
+	if (ret)
+		return ret;
+	if (!mask) {
+		NL_SET_ERR_MSG(info->extack,
+			       "give at least one of TIMEOUT, EH_TIMEOUT, QUEUE_DEPTH");
+		return -EINVAL;
+	}
+	mutex_lock(&azl_storvsc_lock);
+	if (has_host) {
+		ret = azl_storvsc_rule_set(host, has_lun, lun, &p, mask);
+		if (ret == -ENOSPC)
+			NL_SET_ERR_MSG(info->extack, "too many rules (AZL_STORVSC_RULES_MAX)");
+	} else {
+		azl_storvsc_policy_merge(&azl_storvsc_default, &p, mask);
+	}
+	count = ret ? 0 : azl_storvsc_reapply(!has_host, host, has_lun, lun);
+	mutex_unlock(&azl_storvsc_lock);
+	return ret ? ret : azl_reply_count(info, count);
+}
+
+static int azl_del_policy(struct sk_buff *skb, struct genl_info *info)
+{
+	bool has_host, has_lun;
+	unsigned int count = 0;
+	u32 host;
+	u64 lun;
+	int ret = azl_parse_scope(info, &has_host, &host, &has_lun, &lun);
+
+	if (ret)
+		return ret;
+	if (!has_host) {
+		NL_SET_ERR_MSG(info->extack,
+			       "the default has no rule to delete; set its knobs instead");
+		return -EINVAL;
+	}
+	mutex_lock(&azl_storvsc_lock);
+	ret = azl_storvsc_rule_del(host, has_lun, lun);
+	if (ret == -ENOENT)
+		NL_SET_ERR_MSG(info->extack, "no such rule");
+	else
+		count = azl_storvsc_reapply(false, host, has_lun, lun);
+	mutex_unlock(&azl_storvsc_lock);
+	return ret ? ret : azl_reply_count(info, count);
+}
+
+static const struct genl_small_ops azl_storvsc_ops[] = {
+	{
+		.cmd	= AZL_STORVSC_CMD_GET_DEVICES,
+		.dumpit	= azl_dump_devices,
+	},
+	{
+		.cmd	= AZL_STORVSC_CMD_GET_POLICY,
+		.dumpit	= azl_dump_policy,
+	},
+	{
+		.cmd	= AZL_STORVSC_CMD_SET_POLICY,
+		.doit	= azl_set_policy,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= AZL_STORVSC_CMD_DEL_POLICY,
+		.doit	= azl_del_policy,
+		.flags	= GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family azl_storvsc_family __ro_after_init = {
+	.name		= AZL_STORVSC_GENL_NAME,
+	.version	= AZL_STORVSC_GENL_VERSION,
+	.maxattr	= AZL_STORVSC_A_MAX,
+	.policy		= azl_storvsc_nl_policy,
+	.module		= THIS_MODULE,
+	.small_ops	= azl_storvsc_ops,
+	.n_small_ops	= ARRAY_SIZE(azl_storvsc_ops),
+	/* Every command is new: strict header and attribute checks. */
+	.resv_start_op	= AZL_STORVSC_CMD_GET_DEVICES,
+	.mcgrps		= azl_storvsc_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(azl_storvsc_mcgrps),
+	.parallel_ops	= true,
+};
+
+int azl_storvsc_netlink_init(void)
+{
+	return genl_register_family(&azl_storvsc_family);
+}
+
+void azl_storvsc_netlink_exit(void)
+{
+	genl_unregister_family(&azl_storvsc_family);
+}

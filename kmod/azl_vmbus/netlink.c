@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "azl_vmbus" generic netlink family; the contract is documented in
+ * kmod/include/uapi/azl_vmbus.h.  The dump holds references on the
+ * channels it reads, never locks of the VMBus core; ring figures come from
+ * hv_ringbuffer_get_debuginfo(), which takes the ring's own mutex and
+ * refuses a closed channel.
+ */
+#include <linux/hyperv.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+
+#include "../include/azl_compat.h"
+#include "../include/uapi/azl_vmbus.h"
+#include "azl_vmbus.h"
+
+static const struct nla_policy azl_vmbus_nl_policy[AZL_VMBUS_A_MAX + 1] = {
+	[AZL_VMBUS_A_DEV_INSTANCE]	= NLA_POLICY_EXACT_LEN(sizeof(guid_t)),
+	[AZL_VMBUS_A_DEV_CLASS]		= NLA_POLICY_EXACT_LEN(sizeof(guid_t)),
+	[AZL_VMBUS_A_DEV_CLASS_NAME]	= { .type = NLA_NUL_STRING,
+					    .len = AZL_VMBUS_CLASS_NAME_LEN - 1 },
+	[AZL_VMBUS_A_DEV_NUMA_NODE]	= { .type = NLA_S32 },
+	[AZL_VMBUS_A_CHAN_RELID]	= { .type = NLA_U32 },
+	[AZL_VMBUS_A_CHAN_SUBCHANNEL]	= { .type = NLA_U16 },
+	[AZL_VMBUS_A_CHAN_TARGET_CPU]	= { .type = NLA_U32 },
+	[AZL_VMBUS_A_CHAN_OUT_RING_SIZE] = { .type = NLA_U32 },
+	[AZL_VMBUS_A_CHAN_IN_RING_SIZE]	= { .type = NLA_U32 },
+	[AZL_VMBUS_A_CHAN_OUT_WRITE_AVAIL] = { .type = NLA_U32 },
+	[AZL_VMBUS_A_CHAN_IN_READ_AVAIL] = { .type = NLA_U32 },
+	[AZL_VMBUS_A_CHAN_INTERRUPTS]	= { .type = NLA_U64 },
+	[AZL_VMBUS_A_CHAN_EVENTS]	= { .type = NLA_U64 },
+	[AZL_VMBUS_A_CHAN_OUT_FULL_TOTAL] = { .type = NLA_U64 },
+	[AZL_VMBUS_A_CHAN_OUT_FULL_FIRST] = { .type = NLA_U64 },
+	[AZL_VMBUS_A_CHAN_INTR_IN_FULL]	= { .type = NLA_U64 },
+	[AZL_VMBUS_A_CHAN_INTR_OUT_EMPTY] = { .type = NLA_U64 },
+	[AZL_VMBUS_A_CHAN_RESCINDED]	= { .type = NLA_FLAG },
+	[AZL_VMBUS_A_PAD]		= { .type = NLA_REJECT },
+	[AZL_VMBUS_A_DEV_DRIVER]	= { .type = NLA_NUL_STRING,
+					    .len = AZL_VMBUS_DRIVER_LEN - 1 },
+};
+
+static struct genl_family azl_vmbus_family;
+
+enum { AZL_VMBUS_MCGRP_EVENTS_IDX };
+
+static const struct genl_multicast_group azl_vmbus_mcgrps[] = {
+	[AZL_VMBUS_MCGRP_EVENTS_IDX] = { .name = AZL_VMBUS_MCGRP_EVENTS },
+};
+
+static int azl_put_device(struct sk_buff *skb, struct azl_vmbus_dev *d)
+{
+	struct hv_device *hdev = d->hdev;
+
+	if ((d->driver[0] && nla_put_string(skb, AZL_VMBUS_A_DEV_DRIVER, d->driver)) ||
+	    nla_put(skb, AZL_VMBUS_A_DEV_INSTANCE, sizeof(guid_t), &hdev->dev_instance) ||
+	    nla_put(skb, AZL_VMBUS_A_DEV_CLASS, sizeof(guid_t), &hdev->dev_type) ||
+	    nla_put_string(skb, AZL_VMBUS_A_DEV_CLASS_NAME, azl_vmbus_class_name(hdev)) ||
+	    nla_put_s32(skb, AZL_VMBUS_A_DEV_NUMA_NODE, dev_to_node(&hdev->device)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int azl_put_u64(struct sk_buff *skb, int type, u64 value)
+{
+	return nla_put_u64_64bit(skb, type, value, AZL_VMBUS_A_PAD);
+}
+
+/* Ring figures only for an open channel: the ring exists only then. */
+static int azl_put_rings(struct sk_buff *skb, struct vmbus_channel *chan)
+{
+	struct hv_ring_buffer_debug_info out, in;
+
+	if (hv_ringbuffer_get_debuginfo(&chan->outbound, &out) ||
+	    hv_ringbuffer_get_debuginfo(&chan->inbound, &in))
+		return 0;
+	if (nla_put_u32(skb, AZL_VMBUS_A_CHAN_OUT_RING_SIZE, chan->outbound.ring_datasize) ||
+	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_IN_RING_SIZE, chan->inbound.ring_datasize) ||
+	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_OUT_WRITE_AVAIL, out.bytes_avail_towrite) ||
+	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_IN_READ_AVAIL, in.bytes_avail_toread))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int azl_put_channel(struct sk_buff *skb, struct vmbus_channel *chan)
+{
+	if (nla_put_u32(skb, AZL_VMBUS_A_CHAN_RELID, chan->offermsg.child_relid) ||
+	    nla_put_u16(skb, AZL_VMBUS_A_CHAN_SUBCHANNEL,
+			chan->offermsg.offer.sub_channel_index) ||
+	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_TARGET_CPU, READ_ONCE(chan->target_cpu)) ||
+	    azl_put_rings(skb, chan) ||
+	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_INTERRUPTS, READ_ONCE(chan->interrupts)) ||
+	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_EVENTS, READ_ONCE(chan->sig_events)) ||
+	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_OUT_FULL_TOTAL, READ_ONCE(chan->out_full_total)) ||
+	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_OUT_FULL_FIRST, READ_ONCE(chan->out_full_first)) ||
+	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_INTR_IN_FULL, READ_ONCE(chan->intr_in_full)) ||
+	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_INTR_OUT_EMPTY, READ_ONCE(chan->intr_out_empty)) ||
+	    (READ_ONCE(chan->rescind) && nla_put_flag(skb, AZL_VMBUS_A_CHAN_RESCINDED)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static void azl_multicast(struct sk_buff *skb)
+{
+	genlmsg_multicast(&azl_vmbus_family, skb, 0, AZL_VMBUS_MCGRP_EVENTS_IDX,
+			  GFP_KERNEL);
+}
+
+static bool azl_listening(void)
+{
+	return genl_has_listeners(&azl_vmbus_family, &init_net,
+				  AZL_VMBUS_MCGRP_EVENTS_IDX);
+}
+
+void azl_vmbus_notify_device(struct azl_vmbus_dev *d, u8 cmd)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!azl_listening())
+		return;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &azl_vmbus_family, 0, cmd);
+	if (!hdr || azl_put_device(skb, d)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	azl_multicast(skb);
+}
+
+/* @chan may be NULL (the channel is gone): identity from @id only. */
+void azl_vmbus_notify_channel(struct azl_vmbus_dev *d, u8 cmd,
+			      const struct azl_vmbus_chan_id *id,
+			      struct vmbus_channel *chan)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!azl_listening())
+		return;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &azl_vmbus_family, 0, cmd);
+	if (!hdr || azl_put_device(skb, d) ||
+	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_RELID, id->relid) ||
+	    nla_put_u16(skb, AZL_VMBUS_A_CHAN_SUBCHANNEL, id->subchannel) ||
+	    (chan && nla_put_u32(skb, AZL_VMBUS_A_CHAN_TARGET_CPU,
+				 READ_ONCE(chan->target_cpu)))) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	azl_multicast(skb);
+}
+
+static int azl_fill_channel(struct sk_buff *skb, struct netlink_callback *cb,
+			    struct azl_vmbus_dev *d, struct vmbus_channel *chan)
+{
+	void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				&azl_vmbus_family, NLM_F_MULTI,
+				AZL_VMBUS_CMD_GET_CHANNELS);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
+	if (azl_put_device(skb, d) || azl_put_channel(skb, chan)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* Fill from channel cb->args[1] of @d on; -EMSGSIZE when the skb is full. */
+static int azl_dump_device(struct sk_buff *skb, struct netlink_callback *cb,
+			   struct azl_vmbus_dev *d, struct vmbus_channel **chans)
+{
+	int n = azl_vmbus_channels_get(d->hdev, chans);
+	int ret = 0;
+
+	for (; cb->args[1] < n; cb->args[1]++) {
+		ret = azl_fill_channel(skb, cb, d, chans[cb->args[1]]);
+		if (ret)
+			break;
+	}
+	azl_vmbus_channels_put(chans, n);
+	return ret;
+}
+
+/*
+ * cb->args[0]: device index, cb->args[1]: channel index within it.  A
+ * device added or removed between parts shifts the indices; cb->seq makes
+ * the core flag such a dump NLM_F_DUMP_INTR so the reader can retry.
+ */
+static int azl_dump_channels(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct vmbus_channel **chans;
+	struct azl_vmbus_dev *d;
+	long i = 0;
+	int ret = 0;
+
+	chans = kmalloc_array(AZL_VMBUS_MAX_CHANNELS, sizeof(*chans), GFP_KERNEL);
+	if (!chans)
+		return -ENOMEM;
+	mutex_lock(&azl_vmbus_lock);
+	if (cb->args[0] == 0 && cb->args[1] == 0)
+		list_for_each_entry(d, &azl_vmbus_devs, node)
+			azl_vmbus_rescan(d);
+	cb->seq = azl_vmbus_generation;
+	list_for_each_entry(d, &azl_vmbus_devs, node) {
+		if (i++ < cb->args[0])
+			continue;
+		ret = azl_dump_device(skb, cb, d, chans);
+		if (ret)
+			break;
+		cb->args[0]++;
+		cb->args[1] = 0;
+	}
+	mutex_unlock(&azl_vmbus_lock);
+	kfree(chans);
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret ? ret : skb->len;
+}
+
+static const struct genl_small_ops azl_vmbus_ops[] = {
+	{
+		.cmd	= AZL_VMBUS_CMD_GET_CHANNELS,
+		.dumpit	= azl_dump_channels,
+	},
+};
+
+static struct genl_family azl_vmbus_family __ro_after_init = {
+	.name		= AZL_VMBUS_GENL_NAME,
+	.version	= AZL_VMBUS_GENL_VERSION,
+	.maxattr	= AZL_VMBUS_A_MAX,
+	.policy		= azl_vmbus_nl_policy,
+	.module		= THIS_MODULE,
+	.small_ops	= azl_vmbus_ops,
+	.n_small_ops	= ARRAY_SIZE(azl_vmbus_ops),
+	/* Every command is new: strict header and attribute checks. */
+	.resv_start_op	= AZL_VMBUS_CMD_GET_CHANNELS,
+	.mcgrps		= azl_vmbus_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(azl_vmbus_mcgrps),
+	.parallel_ops	= true,
+};
+
+int azl_vmbus_netlink_init(void)
+{
+	return genl_register_family(&azl_vmbus_family);
+}
+
+void azl_vmbus_netlink_exit(void)
+{
+	genl_unregister_family(&azl_vmbus_family);
+}
