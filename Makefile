@@ -81,6 +81,12 @@ $(BUILD)/tests/%.o: tests/unit/%.c
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/libazl-agent.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(AGENT_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
+# Tools the kernel tests run inside the QEMU guest (tests/kmod/).
+KMOD_TOOLS := $(BUILD)/tests/genl_abuse
+$(BUILD)/tests/genl_abuse: tests/kmod/tools/genl_abuse.c $(BUILD)/libazl-agent.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iagent/src $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libazl-agent.a $(AGENT_LIBS)
+
 # Targets that need packages first install them, then re-enter make so that
 # pkg-config is asked only once the packages are there.
 deps-build:
@@ -98,7 +104,7 @@ $(BUILD)/fixtures/.stamp: tests/fixtures/gen-fixtures.sh
 check: deps-check
 	@$(MAKE) --no-print-directory check-run
 
-check-run: $(BUILD)/azl-agent $(TEST_BINS) fixtures
+check-run: $(BUILD)/azl-agent $(TEST_BINS) $(KMOD_TOOLS) fixtures
 	@tests/run.sh $(BUILD)
 
 demo: deps-build

@@ -3,12 +3,15 @@
  * azl-agent kmod events [--count N]: print the events of our kernel
  * modules (azl_vmbus, azl_storvsc) as they happen, one line each.  The
  * daemon subscribes the same way.
+ * azl-agent kmod channels: the VMBus inventory of azl_vmbus, one line per
+ * channel, in the order of channel_vp_mapping.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <azl_storvsc.h>
@@ -85,6 +88,37 @@ static int watch(struct genl_client *clients, genl_reply_fn *fns, int n,
 	return 0;
 }
 
+static int print_channels(void)
+{
+	struct vmbus_facts v = { 0 };
+	struct genl_client c;
+	int ret = vmbus_kmod_open(&c);
+
+	if (ret < 0) {
+		fprintf(stderr, "azl-agent: %s\n", ret == -ENOENT ? "the azl_vmbus module is not loaded"
+								     : strerror(-ret));
+		return 2;
+	}
+	ret = vmbus_kmod_read(&c, &v);
+	genl_client_close(&c);
+	if (ret < 0) {
+		fprintf(stderr, "azl-agent: azl_vmbus dump: %s%s%s\n", strerror(-ret),
+			c.error[0] ? ": " : "", c.error);
+		return 1;
+	}
+	for (size_t i = 0; i < v.n; i++) {
+		const struct vmbus_device_fact *d = &v.devs[i];
+
+		for (size_t j = 0; j < d->nchannels; j++)
+			printf("%s %s relid=%ld cpu=%ld node=%ld driver=%s\n", d->instance,
+			       d->cls ? d->cls->kind : "unknown", d->channels[j].relid,
+			       d->channels[j].cpu, d->numa_node, d->driver[0] ? d->driver : "-");
+		free(d->channels);
+	}
+	free(v.devs);
+	return fflush(stdout) == 0 ? 0 : 2;
+}
+
 int cmd_kmod(const struct global_options *g, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -97,15 +131,17 @@ int cmd_kmod(const struct global_options *g, int argc, char **argv)
 	int c, n = 0, ret;
 
 	(void)g;
+	if (argc == 2 && strcmp(argv[1], "channels") == 0)
+		return print_channels();
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c != 'c' || parse_unsigned(optarg, UINT32_MAX, &sink.limit) < 0) {
-			fprintf(stderr, "usage: azl-agent kmod events [--count N]\n");
+			fprintf(stderr, "usage: azl-agent kmod events [--count N] | kmod channels\n");
 			return 2;
 		}
 	}
 	if (argc < 2 || strcmp(argv[1], "events") || optind < argc) {
-		fprintf(stderr, "usage: azl-agent kmod events [--count N]\n");
+		fprintf(stderr, "usage: azl-agent kmod events [--count N] | kmod channels\n");
 		return 2;
 	}
 	if (subscribe(&clients[n], vmbus_kmod_open, AZL_VMBUS_MCGRP_EVENTS))

@@ -83,6 +83,9 @@ static int parse_storvsc_option(int c, struct storvsc_args *a)
 	case 'j':
 		a->json = true;
 		return 0;
+	case 'h':
+		storvsc_usage(stdout);
+		exit(0);
 	}
 	fprintf(stderr, "azl-agent: bad option or value%s%s\n", optarg ? ": " : "",
 		optarg ? optarg : "");
@@ -98,6 +101,7 @@ static int parse_storvsc_args(int argc, char **argv, struct storvsc_args *a)
 		{ "eh-timeout", required_argument, NULL, 'e' },
 		{ "queue-depth", required_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;
@@ -105,6 +109,10 @@ static int parse_storvsc_args(int argc, char **argv, struct storvsc_args *a)
 	optind = 1;
 	if (argc < 2)
 		return -EINVAL;
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		storvsc_usage(stdout);
+		exit(0);
+	}
 	a->verb = argv[1];
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)

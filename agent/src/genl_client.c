@@ -143,9 +143,11 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
+/* A copy of the socket's callbacks keeps its settings (an event socket
+ * has the sequence check off: events are not answers to a request). */
 static struct nl_cb *call_callbacks(struct call_state *st)
 {
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(st->c->sk));
 
 	if (!cb)
 		return NULL;

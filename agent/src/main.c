@@ -29,6 +29,7 @@ static void usage(FILE *out)
 		"                    disk policy of the azl_storvsc module (storvsc --help)\n"
 		"  kmod events [--count N]\n"
 		"                    print events of azl_vmbus and azl_storvsc as they happen\n"
+		"  kmod channels     the VMBus channels as azl_vmbus reports them\n"
 		"\n"
 		"options:\n"
 		"  --root DIR        read the system under DIR instead of / (also AZL_ROOT)\n"

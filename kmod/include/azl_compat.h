@@ -18,15 +18,25 @@
 #endif
 
 /*
- * Generic netlink: genl_info_dump() (6.6) replaced the direct use of
- * genl_dumpit_info(cb)->info.  Nothing here needs request attributes in
- * dumps yet, so only the extack accessor differs: none so far.
+ * What was checked and needs no shim (6.1, 6.12, 6.18):
+ *  - generic netlink: genl_small_ops, resv_start_op, policy/maxattr,
+ *    mcgrps, genl_has_listeners(), genlmsg_multicast(), cb->args[].
+ *    (Dump request attributes differ: genl_dumpit_info() in 6.1,
+ *    genl_info_dump() from 6.6; no dump here reads request attributes.)
+ *  - bus_register_notifier()/bus_for_each_dev() take a const bus from
+ *    6.3 and a plain one before; the modules pass the driver's own .bus
+ *    field, whose type follows the same change, so no cast is needed.
+ *  - hv_driver.remove became void in 6.3: azl_vmbus never binds a
+ *    device and has no remove callback.
+ *  - no symbol used lives in a symbol namespace (MODULE_IMPORT_NS quoting
+ *    changed in 6.13), and no timer API is used (renamed 6.15/6.16).
  */
 
 /*
- * SCSI upper-level drivers: up to 6.x a driver is a bare struct
- * device_driver passed to scsi_register_driver(); the probe-less
- * observer driver of azl_storvsc uses that form.
+ * SCSI upper-level drivers: through 6.18 a driver is a bare struct
+ * device_driver passed to scsi_register_driver(), which points its .bus
+ * at the unexported scsi_bus_type.  (Past 6.18 registration takes a
+ * struct scsi_driver with its own probe; this is where that shim goes.)
  */
 #include <scsi/scsi_driver.h>
 
@@ -35,7 +45,7 @@ struct azl_scsi_observer {
 };
 
 #define AZL_SCSI_OBSERVER_INIT(_name, _probe) \
-	{ .drv = { .name = (_name), .probe = (_probe) } }
+	{ .drv = { .name = (_name), .owner = THIS_MODULE, .probe = (_probe) } }
 
 static inline int azl_scsi_observer_register(struct azl_scsi_observer *o)
 {
