@@ -56,6 +56,11 @@ run_suite status-golden "$here/status/golden.sh"
 run_suite status-corrupt "$here/status/corrupt.sh"
 run_suite root-prefix "$here/lint/root-prefix.sh"
 run_suite fuzz-smoke "$here/fuzz/run.sh" "$build" 200000
+# Kernel: build against every installed header set, then boot the 6.12
+# build in QEMU with the guest suites (tests/kmod/README.md).
+run_suite kmod-build "$here/kmod/build.sh" "$build"
+run_suite kmod-selftest "$here/kmod/selftest.sh"
+run_suite kmod "$here/kmod/run.sh" "$build"
 
 echo "logs: $logdir"
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -147,8 +147,10 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
  * has the sequence check off: events are not answers to a request). */
 static struct nl_cb *call_callbacks(struct call_state *st)
 {
-	struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(st->c->sk));
+	struct nl_cb *sock_cb = nl_socket_get_cb(st->c->sk); /* takes a reference */
+	struct nl_cb *cb = sock_cb ? nl_cb_clone(sock_cb) : NULL;
 
+	nl_cb_put(sock_cb);
 	if (!cb)
 		return NULL;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, st);

@@ -8,7 +8,7 @@
 
 N=7
 plan $N
-AGENT=${AZL_AGENT:-azl-agent}
+AGENT=${AZL_AGENT:-}
 ABUSE=${AZL_GENL_ABUSE:-genl_abuse}
 
 skip_all() {
@@ -23,6 +23,7 @@ if [ ! -d /sys/bus/vmbus ]; then
 	[ -d /sys/bus/vmbus ] ||
 		skip_all "hv_vmbus did not load (mode=$AZL_MODE: ${why:-no VMBus, no Hyper-V SynIC})"
 fi
+[ -n "$AGENT" ] || skip_all "azl-agent was not built (make)"
 if ! out=$(load_module azl_vmbus 2>&1); then
 	skip_all "azl_vmbus did not load on this VMBus (mode=$AZL_MODE): $out"
 fi

@@ -8,7 +8,7 @@
 
 plan 16
 
-AGENT=${AZL_AGENT:-azl-agent}
+AGENT=${AZL_AGENT:-}
 ABUSE=${AZL_GENL_ABUSE:-genl_abuse}
 SDEBUG=/sys/bus/pseudo/drivers/scsi_debug
 tmp=$(mktemp -d)
@@ -51,12 +51,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! modprobe scsi_debug add_host=0 >/dev/null 2>&1; then
-	i=0
-	while [ $i -lt 16 ]; do skip "storvsc $i" "scsi_debug is not available in this kernel"; i=$((i + 1)); done
+skip_all() {
+	i=1
+	while [ $i -le 16 ]; do skip "storvsc $i" "$1"; i=$((i + 1)); done
 	done_testing
 	exit
-fi
+}
+[ -n "${AZL_AGENT:-}" ] || skip_all "azl-agent was not built (make)"
+modprobe scsi_debug add_host=0 >/dev/null 2>&1 || skip_all "scsi_debug is not available in this kernel"
+
 rmmod scsi_debug
 
 # 1. Loading with a policy, before any disk exists.
