@@ -37,12 +37,26 @@ struct azl_storvsc_dev {
 extern struct mutex azl_storvsc_lock;
 extern struct list_head azl_storvsc_devs;
 extern struct azl_storvsc_policy azl_storvsc_default;
+/* Bumped on every change of the device list or the rules; dumps check it. */
+extern unsigned int azl_storvsc_generation;
 
-/* policy.c; all with azl_storvsc_lock held */
-void azl_storvsc_apply(struct azl_storvsc_dev *d);
-unsigned int azl_storvsc_reapply(bool all_hosts, u32 host, bool has_lun, u64 lun);
+/* Which knobs a change touches. */
+#define AZL_KNOB_TIMEOUT	BIT(0)
+#define AZL_KNOB_EH_TIMEOUT	BIT(1)
+#define AZL_KNOB_QUEUE_DEPTH	BIT(2)
+#define AZL_KNOB_ALL		(AZL_KNOB_TIMEOUT | AZL_KNOB_EH_TIMEOUT | AZL_KNOB_QUEUE_DEPTH)
+
+/*
+ * policy.c; all with azl_storvsc_lock held.  Only the knobs in @mask are
+ * written, so a change of one knob never undoes what udev, an
+ * administrator or the SCSI core set on another.
+ */
+void azl_storvsc_apply(struct azl_storvsc_dev *d, unsigned int mask);
+unsigned int azl_storvsc_reapply(bool all_hosts, u32 host, bool has_lun, u64 lun,
+				 unsigned int mask);
 int azl_storvsc_rule_set(u32 host, bool has_lun, u64 lun,
 			 const struct azl_storvsc_policy *p, unsigned int mask);
+/* Returns the knobs the deleted rule had set, or -ENOENT. */
 int azl_storvsc_rule_del(u32 host, bool has_lun, u64 lun);
 void azl_storvsc_rules_drop_host(u32 host);
 void azl_storvsc_rules_free(void);
@@ -50,14 +64,12 @@ int azl_storvsc_rules_walk(unsigned long skip,
 			   int (*fn)(void *ctx, u32 host, bool has_lun, u64 lun,
 				     const struct azl_storvsc_policy *p),
 			   void *ctx);
-
-/* Which knobs a SET carries (azl_storvsc_rule_set's mask). */
-#define AZL_KNOB_TIMEOUT	BIT(0)
-#define AZL_KNOB_EH_TIMEOUT	BIT(1)
-#define AZL_KNOB_QUEUE_DEPTH	BIT(2)
 void azl_storvsc_policy_merge(struct azl_storvsc_policy *dst,
 			      const struct azl_storvsc_policy *src,
 			      unsigned int mask);
+
+/* main.c: true when @host is an existing host of the matched template. */
+bool azl_storvsc_host_exists(u32 host);
 
 /* netlink.c */
 int azl_storvsc_netlink_init(void);

@@ -29,9 +29,13 @@
 
 DEFINE_MUTEX(azl_storvsc_lock);
 LIST_HEAD(azl_storvsc_devs);
+/* Starts at 1: a dump's consistency check is off while it is 0. */
+unsigned int azl_storvsc_generation = 1;
 struct azl_storvsc_policy azl_storvsc_default = {
-	/* Azure images have shipped 300 s through WALinuxAgent's
-	 * OS.RootDeviceScsiTimeout; storvsc's own is 180 s. */
+	/*
+	 * Azure images have shipped 300 s through WALinuxAgent's
+	 * OS.RootDeviceScsiTimeout; storvsc's own is 180 s.
+	 */
 	.timeout = 300,
 };
 
@@ -40,6 +44,7 @@ struct azl_storvsc_policy azl_storvsc_default = {
 struct azl_knob {
 	u32 *value;
 	u32 max;
+	unsigned int mask;	/* AZL_KNOB_* */
 };
 
 static int azl_knob_set(const char *val, const struct kernel_param *kp)
@@ -54,7 +59,7 @@ static int azl_knob_set(const char *val, const struct kernel_param *kp)
 		return -ERANGE;
 	mutex_lock(&azl_storvsc_lock);
 	*knob->value = v;
-	azl_storvsc_reapply(true, 0, false, 0);
+	azl_storvsc_reapply(true, 0, false, 0, knob->mask);
 	mutex_unlock(&azl_storvsc_lock);
 	return 0;
 }
@@ -71,26 +76,26 @@ static const struct kernel_param_ops azl_knob_ops = {
 	.get = azl_knob_get,
 };
 
-static const struct azl_knob azl_timeout_knob = {
-	&azl_storvsc_default.timeout, AZL_STORVSC_TIMEOUT_MAX
+static struct azl_knob azl_timeout_knob = {
+	&azl_storvsc_default.timeout, AZL_STORVSC_TIMEOUT_MAX, AZL_KNOB_TIMEOUT
 };
-static const struct azl_knob azl_eh_timeout_knob = {
-	&azl_storvsc_default.eh_timeout, AZL_STORVSC_EH_TIMEOUT_MAX
+static struct azl_knob azl_eh_timeout_knob = {
+	&azl_storvsc_default.eh_timeout, AZL_STORVSC_EH_TIMEOUT_MAX, AZL_KNOB_EH_TIMEOUT
 };
-static const struct azl_knob azl_queue_depth_knob = {
-	&azl_storvsc_default.queue_depth, AZL_STORVSC_QUEUE_DEPTH_MAX
+static struct azl_knob azl_queue_depth_knob = {
+	&azl_storvsc_default.queue_depth, AZL_STORVSC_QUEUE_DEPTH_MAX, AZL_KNOB_QUEUE_DEPTH
 };
 
 __MODULE_PARM_TYPE(timeout, "uint");
-module_param_cb(timeout, &azl_knob_ops, (void *)&azl_timeout_knob, 0644);
+module_param_cb(timeout, &azl_knob_ops, &azl_timeout_knob, 0644);
 MODULE_PARM_DESC(timeout,
 		 "Command timeout in seconds for disks of matched hosts (0 keeps the kernel's; default 300, max 3600)");
 __MODULE_PARM_TYPE(eh_timeout, "uint");
-module_param_cb(eh_timeout, &azl_knob_ops, (void *)&azl_eh_timeout_knob, 0644);
+module_param_cb(eh_timeout, &azl_knob_ops, &azl_eh_timeout_knob, 0644);
 MODULE_PARM_DESC(eh_timeout,
 		 "Error-handling timeout in seconds (0 keeps the kernel's, the default; max 3600)");
 __MODULE_PARM_TYPE(queue_depth, "uint");
-module_param_cb(queue_depth, &azl_knob_ops, (void *)&azl_queue_depth_knob, 0644);
+module_param_cb(queue_depth, &azl_knob_ops, &azl_queue_depth_knob, 0644);
 MODULE_PARM_DESC(queue_depth,
 		 "Queue depth, clamped by the host (0 keeps the kernel's, the default; max 65535)");
 
@@ -105,6 +110,25 @@ static bool azl_host_matches(const struct Scsi_Host *shost)
 {
 	return shost->hostt->proc_name &&
 	       !strcmp(shost->hostt->proc_name, match_host);
+}
+
+bool azl_storvsc_host_exists(u32 host)
+{
+	struct Scsi_Host *shost = scsi_host_lookup(host);
+	bool ok;
+
+	if (IS_ERR_OR_NULL(shost))
+		return false;
+	ok = azl_host_matches(shost) && scsi_host_scan_allowed(shost);
+	scsi_host_put(shost);
+	return ok;
+}
+
+/* Disks only: sr sets its own timeout at probe, after our notifier. */
+static bool azl_sdev_wanted(const struct scsi_device *sdev)
+{
+	return azl_host_matches(sdev->host) &&
+	       (sdev->type == TYPE_DISK || sdev->type == TYPE_ZBC);
 }
 
 static struct azl_storvsc_dev *azl_dev_find(struct scsi_device *sdev)
@@ -123,23 +147,24 @@ static void azl_dev_track(struct scsi_device *sdev)
 	struct azl_storvsc_dev *d;
 
 	mutex_lock(&azl_storvsc_lock);
-	/* A device being deleted already left SDEV_RUNNING & co. for
-	 * SDEV_CANCEL before its BUS_NOTIFY_DEL_DEVICE. */
+	/*
+	 * A device being deleted already left SDEV_RUNNING & co. for
+	 * SDEV_CANCEL before its BUS_NOTIFY_DEL_DEVICE.
+	 */
 	if (azl_dev_find(sdev) || sdev->sdev_state == SDEV_CANCEL ||
 	    sdev->sdev_state == SDEV_DEL)
 		goto out;
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
-	if (!d) {
-		sdev_printk(KERN_INFO, sdev, "azl_storvsc: out of memory, disk left untuned\n");
+	if (!d)
 		goto out;
-	}
 	get_device(&sdev->sdev_gendev);
 	d->sdev = sdev;
 	d->orig_timeout = sdev->request_queue->rq_timeout;
 	d->orig_eh_timeout = sdev->eh_timeout;
 	d->orig_queue_depth = sdev->queue_depth;
 	list_add_tail(&d->node, &azl_storvsc_devs);
-	azl_storvsc_apply(d);
+	azl_storvsc_generation++;
+	azl_storvsc_apply(d, AZL_KNOB_ALL);
 out:
 	mutex_unlock(&azl_storvsc_lock);
 }
@@ -147,6 +172,7 @@ out:
 static void azl_dev_forget(struct azl_storvsc_dev *d)
 {
 	list_del(&d->node);
+	azl_storvsc_generation++;
 	put_device(&d->sdev->sdev_gendev);
 	kfree(d);
 }
@@ -172,7 +198,7 @@ static int azl_scsi_notify(struct notifier_block *nb, unsigned long action,
 	if (scsi_is_sdev_device(dev)) {
 		struct scsi_device *sdev = to_scsi_device(dev);
 
-		if (!azl_host_matches(sdev->host))
+		if (!azl_sdev_wanted(sdev))
 			return NOTIFY_DONE;
 		if (action == BUS_NOTIFY_ADD_DEVICE)
 			azl_dev_track(sdev);
@@ -181,13 +207,10 @@ static int azl_scsi_notify(struct notifier_block *nb, unsigned long action,
 			azl_dev_untrack(sdev);
 	} else if (scsi_is_host_device(dev) &&
 		   action == BUS_NOTIFY_DEL_DEVICE) {
-		struct Scsi_Host *shost = dev_to_shost(dev);
-
-		if (azl_host_matches(shost)) {
-			mutex_lock(&azl_storvsc_lock);
-			azl_storvsc_rules_drop_host(shost->host_no);
-			mutex_unlock(&azl_storvsc_lock);
-		}
+		/* Any host: its number may come back as one of ours. */
+		mutex_lock(&azl_storvsc_lock);
+		azl_storvsc_rules_drop_host(dev_to_shost(dev)->host_no);
+		mutex_unlock(&azl_storvsc_lock);
 	}
 	return NOTIFY_DONE;
 }
@@ -207,7 +230,7 @@ static struct azl_scsi_observer azl_observer = AZL_SCSI_OBSERVER_INIT(
 
 static int azl_track_existing(struct device *dev, void *unused)
 {
-	if (scsi_is_sdev_device(dev) && azl_host_matches(to_scsi_device(dev)->host))
+	if (scsi_is_sdev_device(dev) && azl_sdev_wanted(to_scsi_device(dev)))
 		azl_dev_track(to_scsi_device(dev));
 	return 0;
 }
@@ -225,8 +248,10 @@ static int __init azl_storvsc_init(void)
 	ret = bus_register_notifier(azl_scsi_observer_bus(&azl_observer), &azl_scsi_nb);
 	if (ret)
 		goto out_driver;
-	/* Disks that were there before us; the notifier covers the rest,
-	 * and azl_dev_track() ignores a disk seen by both. */
+	/*
+	 * Disks that were there before us; the notifier covers the rest,
+	 * and azl_dev_track() ignores a disk seen by both.
+	 */
 	bus_for_each_dev(azl_scsi_observer_bus(&azl_observer), NULL, NULL,
 			 azl_track_existing);
 	pr_info("tuning disks of SCSI hosts \"%s\": timeout %us, eh_timeout %us, queue_depth %u (0 keeps the kernel's)\n",
@@ -247,13 +272,16 @@ static void __exit azl_storvsc_exit(void)
 
 	bus_unregister_notifier(azl_scsi_observer_bus(&azl_observer), &azl_scsi_nb);
 	azl_scsi_observer_unregister(&azl_observer);
-	azl_storvsc_netlink_exit();
-	/* Disks keep the values they have; only our bookkeeping goes. */
+	/*
+	 * Disks keep the values they have; only our bookkeeping goes, before
+	 * the family does, so a late parameter write finds no disk to report.
+	 */
 	mutex_lock(&azl_storvsc_lock);
 	list_for_each_entry_safe(d, tmp, &azl_storvsc_devs, node)
 		azl_dev_forget(d);
 	azl_storvsc_rules_free();
 	mutex_unlock(&azl_storvsc_lock);
+	azl_storvsc_netlink_exit();
 }
 
 module_init(azl_storvsc_init);

@@ -42,16 +42,23 @@ static const struct genl_multicast_group azl_storvsc_mcgrps[] = {
 	[AZL_STORVSC_MCGRP_EVENTS_IDX] = { .name = AZL_STORVSC_MCGRP_EVENTS },
 };
 
-/* One device message: identity, the values it has now, where they came from. */
-static int azl_fill_dev(struct sk_buff *skb, u32 portid, u32 seq, int flags,
+/*
+ * One device message: identity, the values it has now, where they came
+ * from.  @cb is the dump it belongs to (NULL for an event).
+ */
+static int azl_fill_dev(struct sk_buff *skb, struct netlink_callback *cb,
 			u8 cmd, const struct azl_storvsc_dev *d)
 {
 	struct scsi_device *sdev = d->sdev;
 	struct device *parent = sdev->host->shost_gendev.parent;
-	void *hdr = genlmsg_put(skb, portid, seq, &azl_storvsc_family, flags, cmd);
+	void *hdr = cb ? genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				     &azl_storvsc_family, NLM_F_MULTI, cmd)
+		       : genlmsg_put(skb, 0, 0, &azl_storvsc_family, 0, cmd);
 
 	if (!hdr)
 		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
 	if (nla_put_u32(skb, AZL_STORVSC_A_HOST, sdev->host->host_no) ||
 	    nla_put_u32(skb, AZL_STORVSC_A_CHANNEL, sdev->channel) ||
 	    nla_put_u32(skb, AZL_STORVSC_A_TARGET, sdev->id) ||
@@ -78,7 +85,7 @@ void azl_storvsc_notify_applied(struct azl_storvsc_dev *d)
 	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!skb)
 		return;
-	if (azl_fill_dev(skb, 0, 0, 0, AZL_STORVSC_CMD_APPLIED, d)) {
+	if (azl_fill_dev(skb, NULL, AZL_STORVSC_CMD_APPLIED, d)) {
 		nlmsg_free(skb);
 		return;
 	}
@@ -86,7 +93,11 @@ void azl_storvsc_notify_applied(struct azl_storvsc_dev *d)
 			  AZL_STORVSC_MCGRP_EVENTS_IDX, GFP_KERNEL);
 }
 
-/* cb->args[0]: how many entries earlier parts of the dump already sent. */
+/*
+ * cb->args[0]: how many entries earlier parts of the dump already sent.
+ * A change between parts shifts them; cb->seq makes the core flag such a
+ * dump NLM_F_DUMP_INTR so the reader retries.
+ */
 static int azl_dump_devices(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct azl_storvsc_dev *d;
@@ -94,14 +105,13 @@ static int azl_dump_devices(struct sk_buff *skb, struct netlink_callback *cb)
 	int ret = 0;
 
 	mutex_lock(&azl_storvsc_lock);
+	cb->seq = azl_storvsc_generation;
 	list_for_each_entry(d, &azl_storvsc_devs, node) {
 		if (i < cb->args[0]) {
 			i++;
 			continue;
 		}
-		ret = azl_fill_dev(skb, NETLINK_CB(cb->skb).portid,
-				   cb->nlh->nlmsg_seq, NLM_F_MULTI,
-				   AZL_STORVSC_CMD_GET_DEVICES, d);
+		ret = azl_fill_dev(skb, cb, AZL_STORVSC_CMD_GET_DEVICES, d);
 		if (ret)
 			break;
 		i++;
@@ -119,10 +129,10 @@ struct azl_policy_dump {
 	struct netlink_callback *cb;
 };
 
-static int azl_fill_policy(void *ctx, u32 host, bool has_lun, u64 lun,
-			   const struct azl_storvsc_policy *p)
+/* One layer; the default is the one without a host. */
+static int azl_fill_layer(struct azl_policy_dump *pd, bool has_host, u32 host,
+			  bool has_lun, u64 lun, const struct azl_storvsc_policy *p)
 {
-	struct azl_policy_dump *pd = ctx;
 	struct sk_buff *skb = pd->skb;
 	void *hdr = genlmsg_put(skb, NETLINK_CB(pd->cb->skb).portid,
 				pd->cb->nlh->nlmsg_seq, &azl_storvsc_family,
@@ -130,7 +140,8 @@ static int azl_fill_policy(void *ctx, u32 host, bool has_lun, u64 lun,
 
 	if (!hdr)
 		return -EMSGSIZE;
-	if ((host != U32_MAX && nla_put_u32(skb, AZL_STORVSC_A_HOST, host)) ||
+	genl_dump_check_consistent(pd->cb, hdr);
+	if ((has_host && nla_put_u32(skb, AZL_STORVSC_A_HOST, host)) ||
 	    (has_lun && nla_put_u64_64bit(skb, AZL_STORVSC_A_LUN, lun,
 					  AZL_STORVSC_A_PAD)) ||
 	    nla_put_u32(skb, AZL_STORVSC_A_TIMEOUT, p->timeout) ||
@@ -144,6 +155,12 @@ static int azl_fill_policy(void *ctx, u32 host, bool has_lun, u64 lun,
 	return 0;
 }
 
+static int azl_fill_rule(void *ctx, u32 host, bool has_lun, u64 lun,
+			 const struct azl_storvsc_policy *p)
+{
+	return azl_fill_layer(ctx, true, host, has_lun, lun, p);
+}
+
 /* The default first (no HOST attribute), then each rule. */
 static int azl_dump_policy(struct sk_buff *skb, struct netlink_callback *cb)
 {
@@ -151,10 +168,11 @@ static int azl_dump_policy(struct sk_buff *skb, struct netlink_callback *cb)
 	int ret = 0;
 
 	mutex_lock(&azl_storvsc_lock);
+	cb->seq = azl_storvsc_generation;
 	if (cb->args[0] == 0)
-		ret = azl_fill_policy(&pd, U32_MAX, false, 0, &azl_storvsc_default);
+		ret = azl_fill_layer(&pd, false, 0, false, 0, &azl_storvsc_default);
 	if (!ret)
-		ret = azl_storvsc_rules_walk(cb->args[0] - 1, azl_fill_policy, &pd);
+		ret = azl_storvsc_rules_walk(cb->args[0] - 1, azl_fill_rule, &pd);
 	mutex_unlock(&azl_storvsc_lock);
 	if (ret == -EMSGSIZE && skb->len)
 		return skb->len;
@@ -205,8 +223,8 @@ static int azl_parse_scope(struct genl_info *info, bool *has_host, u32 *host,
 {
 	struct nlattr **attrs = info->attrs;
 
-	*has_host = attrs[AZL_STORVSC_A_HOST];
-	*has_lun = attrs[AZL_STORVSC_A_LUN];
+	*has_host = !!attrs[AZL_STORVSC_A_HOST];
+	*has_lun = !!attrs[AZL_STORVSC_A_LUN];
 	*host = *has_host ? nla_get_u32(attrs[AZL_STORVSC_A_HOST]) : 0;
 	*lun = *has_lun ? nla_get_u64(attrs[AZL_STORVSC_A_LUN]) : 0;
 	if (*has_lun && !*has_host) {
@@ -217,31 +235,52 @@ static int azl_parse_scope(struct genl_info *info, bool *has_host, u32 *host,
 	return 0;
 }
 
+/*
+ * Disk policy is storage administration: CAP_SYS_ADMIN, as writing the
+ * same sysfs files needs, on top of the family's CAP_NET_ADMIN check.
+ */
+static int azl_check_admin(struct sk_buff *skb, struct genl_info *info)
+{
+	if (netlink_capable(skb, CAP_SYS_ADMIN))
+		return 0;
+	NL_SET_ERR_MSG(info->extack, "changing disk policy needs CAP_SYS_ADMIN");
+	return -EPERM;
+}
+
 static int azl_set_policy(struct sk_buff *skb, struct genl_info *info)
 {
 	struct azl_storvsc_policy p = {};
-	unsigned int mask = azl_parse_knobs(info->attrs, &p), count;
+	unsigned int mask, count;
 	bool has_host, has_lun;
 	u32 host;
 	u64 lun;
-	int ret = azl_parse_scope(info, &has_host, &host, &has_lun, &lun);
+	int ret;
 
+	ret = azl_check_admin(skb, info);
+	if (!ret)
+		ret = azl_parse_scope(info, &has_host, &host, &has_lun, &lun);
 	if (ret)
 		return ret;
+	mask = azl_parse_knobs(info->attrs, &p);
 	if (!mask) {
 		NL_SET_ERR_MSG(info->extack,
 			       "give at least one of TIMEOUT, EH_TIMEOUT, QUEUE_DEPTH");
 		return -EINVAL;
 	}
 	mutex_lock(&azl_storvsc_lock);
-	if (has_host) {
+	if (has_host && !azl_storvsc_host_exists(host)) {
+		/* A rule for a host number nobody has would wait for whoever gets it. */
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[AZL_STORVSC_A_HOST],
+				    "no SCSI host with this number of the matched template");
+		ret = -ENODEV;
+	} else if (has_host) {
 		ret = azl_storvsc_rule_set(host, has_lun, lun, &p, mask);
 		if (ret == -ENOSPC)
 			NL_SET_ERR_MSG(info->extack, "too many rules (AZL_STORVSC_RULES_MAX)");
 	} else {
 		azl_storvsc_policy_merge(&azl_storvsc_default, &p, mask);
 	}
-	count = ret ? 0 : azl_storvsc_reapply(!has_host, host, has_lun, lun);
+	count = ret ? 0 : azl_storvsc_reapply(!has_host, host, has_lun, lun, mask);
 	mutex_unlock(&azl_storvsc_lock);
 	return ret ? ret : azl_reply_count(info, count);
 }
@@ -252,8 +291,11 @@ static int azl_del_policy(struct sk_buff *skb, struct genl_info *info)
 	unsigned int count = 0;
 	u32 host;
 	u64 lun;
-	int ret = azl_parse_scope(info, &has_host, &host, &has_lun, &lun);
+	int ret;
 
+	ret = azl_check_admin(skb, info);
+	if (!ret)
+		ret = azl_parse_scope(info, &has_host, &host, &has_lun, &lun);
 	if (ret)
 		return ret;
 	if (!has_host) {
@@ -266,9 +308,9 @@ static int azl_del_policy(struct sk_buff *skb, struct genl_info *info)
 	if (ret == -ENOENT)
 		NL_SET_ERR_MSG(info->extack, "no such rule");
 	else
-		count = azl_storvsc_reapply(false, host, has_lun, lun);
+		count = azl_storvsc_reapply(false, host, has_lun, lun, ret);
 	mutex_unlock(&azl_storvsc_lock);
-	return ret ? ret : azl_reply_count(info, count);
+	return ret < 0 ? ret : azl_reply_count(info, count);
 }
 
 static const struct genl_small_ops azl_storvsc_ops[] = {

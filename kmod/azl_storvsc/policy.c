@@ -103,8 +103,8 @@ static void azl_set_queue_depth(struct scsi_device *sdev, u32 depth)
 	sdev->max_queue_depth = sdev->queue_depth;
 }
 
-/* Give one disk its effective policy, then tell listeners. */
-void azl_storvsc_apply(struct azl_storvsc_dev *d)
+/* Give one disk the knobs @mask of its effective policy, then tell listeners. */
+void azl_storvsc_apply(struct azl_storvsc_dev *d, unsigned int mask)
 {
 	struct scsi_device *sdev = d->sdev;
 	struct azl_storvsc_policy p = azl_resolve(sdev, &d->source);
@@ -113,15 +113,18 @@ void azl_storvsc_apply(struct azl_storvsc_dev *d)
 	u32 depth = p.queue_depth ? p.queue_depth : d->orig_queue_depth;
 
 	lockdep_assert_held(&azl_storvsc_lock);
-	if (sdev->request_queue->rq_timeout != timeout)
+	if ((mask & AZL_KNOB_TIMEOUT) && sdev->request_queue->rq_timeout != timeout)
 		blk_queue_rq_timeout(sdev->request_queue, timeout);
-	WRITE_ONCE(sdev->eh_timeout, eh_timeout);
-	azl_set_queue_depth(sdev, depth);
+	if (mask & AZL_KNOB_EH_TIMEOUT)
+		WRITE_ONCE(sdev->eh_timeout, eh_timeout);
+	if (mask & AZL_KNOB_QUEUE_DEPTH)
+		azl_set_queue_depth(sdev, depth);
 	azl_storvsc_notify_applied(d);
 }
 
-/* Re-apply to the disks a changed layer covers; returns how many. */
-unsigned int azl_storvsc_reapply(bool all_hosts, u32 host, bool has_lun, u64 lun)
+/* Re-apply knobs @mask to the disks a changed layer covers; returns how many. */
+unsigned int azl_storvsc_reapply(bool all_hosts, u32 host, bool has_lun, u64 lun,
+				 unsigned int mask)
 {
 	struct azl_storvsc_dev *d;
 	unsigned int n = 0;
@@ -131,7 +134,7 @@ unsigned int azl_storvsc_reapply(bool all_hosts, u32 host, bool has_lun, u64 lun
 			continue;
 		if (!all_hosts && has_lun && d->sdev->lun != lun)
 			continue;
-		azl_storvsc_apply(d);
+		azl_storvsc_apply(d, mask);
 		n++;
 	}
 	return n;
@@ -155,6 +158,7 @@ int azl_storvsc_rule_set(u32 host, bool has_lun, u64 lun,
 		azl_storvsc_nr_rules++;
 	}
 	azl_storvsc_policy_merge(&r->policy, p, mask);
+	azl_storvsc_generation++;
 	return 0;
 }
 
@@ -162,17 +166,25 @@ static void azl_rule_free(struct azl_storvsc_rule *r)
 {
 	list_del(&r->node);
 	azl_storvsc_nr_rules--;
+	azl_storvsc_generation++;
 	kfree(r);
 }
 
 int azl_storvsc_rule_del(u32 host, bool has_lun, u64 lun)
 {
 	struct azl_storvsc_rule *r = azl_rule_find(host, has_lun, lun);
+	int mask = 0;
 
 	if (!r)
 		return -ENOENT;
+	if (r->policy.timeout)
+		mask |= AZL_KNOB_TIMEOUT;
+	if (r->policy.eh_timeout)
+		mask |= AZL_KNOB_EH_TIMEOUT;
+	if (r->policy.queue_depth)
+		mask |= AZL_KNOB_QUEUE_DEPTH;
 	azl_rule_free(r);
-	return 0;
+	return mask;
 }
 
 /*

@@ -6,7 +6,9 @@
  *   netlink.c    the generic netlink family (kmod/include/uapi/azl_vmbus.h)
  *
  * azl_vmbus_lock guards the device list and each device's known-channel
- * set; it is never held across anything that waits on the VMBus core.
+ * set.  Under it the module takes only its own allocations, the kset's
+ * list_lock and, for ring figures, a ring's own mutex; never a lock of the
+ * VMBus core.
  */
 #ifndef _AZL_VMBUS_H
 #define _AZL_VMBUS_H
@@ -20,6 +22,18 @@
 
 /* More than any VMBus device offers (netvsc: 64 + 1, storvsc: CPUs / 4 + 1). */
 #define AZL_VMBUS_MAX_CHANNELS 512
+
+/* What a channel looked like at one walk, copied under the kset's lock. */
+struct azl_vmbus_chan_snap {
+	u32 relid;
+	u16 subchannel;
+	bool rescind;
+	u32 target_cpu;
+	u32 out_ring_size, in_ring_size;
+	u64 interrupts, sig_events;
+	u64 out_full_total, out_full_first;
+	u64 intr_in_full, intr_out_empty;
+};
 
 struct azl_vmbus_chan_id {
 	u32 relid;
@@ -49,8 +63,10 @@ void azl_vmbus_kick(struct hv_device *hdev);
 void azl_vmbus_driver_changed(struct hv_device *hdev);
 void azl_vmbus_untrack_all(void);
 void azl_vmbus_rescan(struct azl_vmbus_dev *d);
-int azl_vmbus_channels_get(struct hv_device *hdev, struct vmbus_channel **chans);
-void azl_vmbus_channels_put(struct vmbus_channel **chans, int n);
+struct azl_vmbus_chan_snap *azl_vmbus_snapshot_alloc(void);
+int azl_vmbus_snapshot(struct hv_device *hdev, struct azl_vmbus_chan_snap *snap);
+int azl_vmbus_ring_avail(struct hv_device *hdev, u32 relid, u32 *out_write_avail,
+			 u32 *in_read_avail);
 const char *azl_vmbus_class_name(const struct hv_device *hdev);
 
 /* netlink.c */
@@ -59,6 +75,6 @@ void azl_vmbus_netlink_exit(void);
 void azl_vmbus_notify_device(struct azl_vmbus_dev *d, u8 cmd);
 void azl_vmbus_notify_channel(struct azl_vmbus_dev *d, u8 cmd,
 			      const struct azl_vmbus_chan_id *id,
-			      struct vmbus_channel *chan);
+			      const struct azl_vmbus_chan_snap *snap);
 
 #endif /* _AZL_VMBUS_H */

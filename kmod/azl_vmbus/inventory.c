@@ -3,26 +3,30 @@
  * The device list and its channels.
  *
  * Channels are found the way sysfs shows them: each channel is a kobject
- * in its device's "channels" kset.  The walk takes the kset's list_lock
- * and a reference on each channel kobject (kobject_get_unless_zero, as
- * kset_find_obj does), so a channel rescinded meanwhile stays readable
- * until we drop it; its memory is freed only after the last put.  The kset
+ * in its device's "channels" kset.  A walk copies what it needs while it
+ * holds the kset's list_lock and takes no reference: a reference would
+ * keep channels/<relid> in sysfs after the host released the relid, and a
+ * new offer of the same relid would then collide with it.  The kset
  * itself stays alive while our reference on the device keeps the primary
  * channel, a member of the kset, alive.
  *
  * Channel events are the difference between two walks.  A walk runs when a
  * device is added or bound, 0.1 s, 1 s and 5 s after that (sub-channels are
  * offered asynchronously after the driver asks for them), and at the start
- * of every dump.
+ * of every part of a dump.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/kobject.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 
 #include "azl_vmbus.h"
 
 DEFINE_MUTEX(azl_vmbus_lock);
 LIST_HEAD(azl_vmbus_devs);
-unsigned int azl_vmbus_generation;
+/* Starts at 1: a dump's consistency check is off while it is 0. */
+unsigned int azl_vmbus_generation = 1;
 
 static const unsigned int azl_settle_ms[] = { 100, 1000, 5000 };
 
@@ -71,36 +75,110 @@ static struct azl_vmbus_dev *azl_dev_find(struct hv_device *hdev)
 	return NULL;
 }
 
-/*
- * Take a reference on each channel of @hdev, primary first (kset order is
- * creation order); @chans has room for AZL_VMBUS_MAX_CHANNELS.  Returns how
- * many; 0 before the device's channel directory exists.
- */
-int azl_vmbus_channels_get(struct hv_device *hdev, struct vmbus_channel **chans)
+struct azl_vmbus_chan_snap *azl_vmbus_snapshot_alloc(void)
+{
+	return kvmalloc_array(AZL_VMBUS_MAX_CHANNELS, sizeof(struct azl_vmbus_chan_snap),
+			      GFP_KERNEL);
+}
+
+/* The kset of @hdev's channels, or NULL before the primary joined it. */
+static struct kset *azl_channels_kset(struct hv_device *hdev)
 {
 	struct kobject *primary = &hdev->channel->kobj;
-	struct kset *kset = primary->kset;
+
+	/* Only a primary that joined its kset pins the kset for us. */
+	return primary->state_in_sysfs ? primary->kset : NULL;
+}
+
+static void azl_snap_one(struct azl_vmbus_chan_snap *s, const struct vmbus_channel *c)
+{
+	s->relid = c->offermsg.child_relid;
+	s->subchannel = c->offermsg.offer.sub_channel_index;
+	s->rescind = READ_ONCE(c->rescind);
+	s->target_cpu = READ_ONCE(c->target_cpu);
+	s->out_ring_size = c->outbound.ring_datasize;
+	s->in_ring_size = c->inbound.ring_datasize;
+	s->interrupts = READ_ONCE(c->interrupts);
+	s->sig_events = READ_ONCE(c->sig_events);
+	s->out_full_total = READ_ONCE(c->out_full_total);
+	s->out_full_first = READ_ONCE(c->out_full_first);
+	s->intr_in_full = READ_ONCE(c->intr_in_full);
+	s->intr_out_empty = READ_ONCE(c->intr_out_empty);
+}
+
+static int azl_snap_cmp(const void *a, const void *b)
+{
+	const struct azl_vmbus_chan_snap *x = a, *y = b;
+
+	return (int)x->subchannel - (int)y->subchannel;
+}
+
+/*
+ * Copy the channels of @hdev into @snap (room for AZL_VMBUS_MAX_CHANNELS),
+ * primary first, then by sub-channel index.  Returns how many.
+ */
+int azl_vmbus_snapshot(struct hv_device *hdev, struct azl_vmbus_chan_snap *snap)
+{
+	struct kset *kset = azl_channels_kset(hdev);
 	struct kobject *k;
 	int n = 0;
 
-	/* Only a primary that joined its kset pins the kset for us. */
-	if (!kset || !primary->state_in_sysfs)
+	if (!kset)
 		return 0;
 	spin_lock(&kset->list_lock);
 	list_for_each_entry(k, &kset->list, entry) {
-		if (n == AZL_VMBUS_MAX_CHANNELS)
+		if (n == AZL_VMBUS_MAX_CHANNELS) {
+			pr_notice_once("a device has more than %d channels; the rest are not reported\n",
+				       AZL_VMBUS_MAX_CHANNELS);
 			break;
-		if (kobject_get_unless_zero(k))
-			chans[n++] = container_of(k, struct vmbus_channel, kobj);
+		}
+		azl_snap_one(&snap[n++], container_of(k, struct vmbus_channel, kobj));
 	}
 	spin_unlock(&kset->list_lock);
+	sort(snap, n, sizeof(*snap), azl_snap_cmp, NULL);
 	return n;
 }
 
-void azl_vmbus_channels_put(struct vmbus_channel **chans, int n)
+/*
+ * Bytes free in the outbound ring and waiting in the inbound ring of the
+ * channel @relid of @hdev.  This needs the rings' mutexes, so it holds a
+ * reference on that one channel for the two reads only, and never on a
+ * channel the host already rescinded.  -ENOENT when there is no such open
+ * channel.
+ */
+int azl_vmbus_ring_avail(struct hv_device *hdev, u32 relid, u32 *out_write_avail,
+			 u32 *in_read_avail)
 {
-	while (n--)
-		kobject_put(&chans[n]->kobj);
+	struct hv_ring_buffer_debug_info out, in;
+	struct kset *kset = azl_channels_kset(hdev);
+	struct vmbus_channel *chan = NULL;
+	struct kobject *k;
+	int ret;
+
+	if (!kset)
+		return -ENOENT;
+	spin_lock(&kset->list_lock);
+	list_for_each_entry(k, &kset->list, entry) {
+		struct vmbus_channel *c = container_of(k, struct vmbus_channel, kobj);
+
+		if (c->offermsg.child_relid == relid && !READ_ONCE(c->rescind) &&
+		    kobject_get_unless_zero(k)) {
+			chan = c;
+			break;
+		}
+	}
+	spin_unlock(&kset->list_lock);
+	if (!chan)
+		return -ENOENT;
+	ret = hv_ringbuffer_get_debuginfo(&chan->outbound, &out);
+	if (!ret)
+		ret = hv_ringbuffer_get_debuginfo(&chan->inbound, &in);
+	kobject_put(&chan->kobj);
+	if (ret)
+		return ret;
+	*out_write_avail = out.bytes_avail_towrite;
+	*in_read_avail = in.bytes_avail_toread;
+	return 0;
 }
 
 static struct azl_vmbus_chan_id *azl_known_find(struct azl_vmbus_dev *d, u32 relid)
@@ -114,8 +192,9 @@ static struct azl_vmbus_chan_id *azl_known_find(struct azl_vmbus_dev *d, u32 rel
 }
 
 /* Compare a fresh walk with what we knew; send the differences. */
-static bool azl_diff_channels(struct azl_vmbus_dev *d, struct vmbus_channel **chans,
-			      int n, struct azl_vmbus_chan_id *now)
+static bool azl_diff_channels(struct azl_vmbus_dev *d,
+			      const struct azl_vmbus_chan_snap *snap, int n,
+			      struct azl_vmbus_chan_id *now)
 {
 	bool changed = n != d->nr_known;
 	unsigned int i, j;
@@ -127,10 +206,10 @@ static bool azl_diff_channels(struct azl_vmbus_dev *d, struct vmbus_channel **ch
 		now[k].rescind_sent = old && old->rescind_sent;
 		if (!old) {
 			azl_vmbus_notify_channel(d, AZL_VMBUS_CMD_CHANNEL_ADD,
-						 &now[k], chans[k]);
+						 &now[k], &snap[k]);
 			changed = true;
 		}
-		if (READ_ONCE(chans[k]->rescind) && !now[k].rescind_sent) {
+		if (snap[k].rescind && !now[k].rescind_sent) {
 			azl_vmbus_notify_channel(d, AZL_VMBUS_CMD_CHANNEL_RESCIND,
 						 &now[k], NULL);
 			now[k].rescind_sent = true;
@@ -152,30 +231,29 @@ static bool azl_diff_channels(struct azl_vmbus_dev *d, struct vmbus_channel **ch
 /* Walk @d's channels again and report what changed.  Lock held. */
 void azl_vmbus_rescan(struct azl_vmbus_dev *d)
 {
-	struct vmbus_channel **chans;
+	struct azl_vmbus_chan_snap *snap;
 	struct azl_vmbus_chan_id *now;
 	int n, k;
 
 	lockdep_assert_held(&azl_vmbus_lock);
-	chans = kmalloc_array(AZL_VMBUS_MAX_CHANNELS, sizeof(*chans), GFP_KERNEL);
-	if (!chans)
+	snap = azl_vmbus_snapshot_alloc();
+	if (!snap)
 		return;
-	n = azl_vmbus_channels_get(d->hdev, chans);
+	n = azl_vmbus_snapshot(d->hdev, snap);
 	now = kcalloc(max(n, 1), sizeof(*now), GFP_KERNEL);
 	if (!now)
 		goto out;
 	for (k = 0; k < n; k++) {
-		now[k].relid = chans[k]->offermsg.child_relid;
-		now[k].subchannel = chans[k]->offermsg.offer.sub_channel_index;
+		now[k].relid = snap[k].relid;
+		now[k].subchannel = snap[k].subchannel;
 	}
-	if (azl_diff_channels(d, chans, n, now))
+	if (azl_diff_channels(d, snap, n, now))
 		azl_vmbus_generation++;
 	kfree(d->known);
 	d->known = now;
 	d->nr_known = n;
 out:
-	azl_vmbus_channels_put(chans, n);
-	kfree(chans);
+	kvfree(snap);
 }
 
 static void azl_settle_work(struct work_struct *work)
@@ -206,7 +284,12 @@ void azl_vmbus_track(struct hv_device *hdev)
 	struct azl_vmbus_dev *d;
 
 	mutex_lock(&azl_vmbus_lock);
-	if (azl_dev_find(hdev) || !device_is_registered(&hdev->device))
+	/*
+	 * Every unregister path sets rescind before device_del(); a device
+	 * our init walk meets that late must not be held until unload.
+	 */
+	if (azl_dev_find(hdev) || !device_is_registered(&hdev->device) ||
+	    READ_ONCE(hdev->channel->rescind))
 		goto out;
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
@@ -275,8 +358,11 @@ void azl_vmbus_untrack(struct hv_device *hdev)
 	mutex_lock(&azl_vmbus_lock);
 	d = azl_dev_find(hdev);
 	if (d) {
-		/* The host rescinds the primary channel before it removes a
-		 * device; a guest-side removal (unload, unbind) does not. */
+		/*
+		 * The host rescinds the primary channel before it removes a
+		 * device; only a guest-side teardown that does not (none in
+		 * current kernels) is reported as a plain removal.
+		 */
 		azl_vmbus_notify_device(d, READ_ONCE(hdev->channel->rescind) ?
 					AZL_VMBUS_CMD_DEVICE_RESCIND :
 					AZL_VMBUS_CMD_DEVICE_REMOVE);

@@ -9,7 +9,9 @@
  * ID table (no modalias, so nothing autoloads or binds it; a probe forced
  * through new_id or driver_override is declined).  Registering it hands
  * back the bus, on which a bus notifier observes devices.  Nothing here
- * touches vmbus_connection or any layout private to drivers/hv.
+ * touches vmbus_connection or any layout private to drivers/hv.  (A bind
+ * forced through driver_override is declined; hv_vmbus then logs its own
+ * probe message, which no normal operation causes.)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -34,6 +36,10 @@ static struct hv_driver azl_vmbus_driver = {
 	.name = KBUILD_MODNAME,
 	.id_table = azl_vmbus_no_ids,
 	.probe = azl_vmbus_probe,
+	.driver = {
+		/* No bind/unbind files: there is nothing to bind. */
+		.suppress_bind_attrs = true,
+	},
 };
 
 static int azl_vmbus_notify(struct notifier_block *nb, unsigned long action,
@@ -54,6 +60,7 @@ static int azl_vmbus_notify(struct notifier_block *nb, unsigned long action,
 		azl_vmbus_driver_changed(hdev);
 		break;
 	case BUS_NOTIFY_DEL_DEVICE:
+	case BUS_NOTIFY_REMOVED_DEVICE:
 		azl_vmbus_untrack(hdev);
 		break;
 	}

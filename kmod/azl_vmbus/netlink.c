@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The "azl_vmbus" generic netlink family; the contract is documented in
- * kmod/include/uapi/azl_vmbus.h.  The dump holds references on the
- * channels it reads, never locks of the VMBus core; ring figures come from
- * hv_ringbuffer_get_debuginfo(), which takes the ring's own mutex and
- * refuses a closed channel.
+ * kmod/include/uapi/azl_vmbus.h.  The dump sends channel snapshots
+ * (inventory.c); ring figures come from hv_ringbuffer_get_debuginfo(),
+ * which takes the ring's own mutex and refuses a closed channel.
  */
 #include <linux/hyperv.h>
 #include <linux/slab.h>
@@ -47,6 +46,12 @@ static const struct genl_multicast_group azl_vmbus_mcgrps[] = {
 	[AZL_VMBUS_MCGRP_EVENTS_IDX] = { .name = AZL_VMBUS_MCGRP_EVENTS },
 };
 
+/* What sysfs numa_node shows: the node of the primary channel's CPU. */
+static int azl_device_node(struct hv_device *hdev)
+{
+	return cpu_to_node(READ_ONCE(hdev->channel->target_cpu));
+}
+
 static int azl_put_device(struct sk_buff *skb, struct azl_vmbus_dev *d)
 {
 	struct hv_device *hdev = d->hdev;
@@ -55,7 +60,7 @@ static int azl_put_device(struct sk_buff *skb, struct azl_vmbus_dev *d)
 	    nla_put(skb, AZL_VMBUS_A_DEV_INSTANCE, sizeof(guid_t), &hdev->dev_instance) ||
 	    nla_put(skb, AZL_VMBUS_A_DEV_CLASS, sizeof(guid_t), &hdev->dev_type) ||
 	    nla_put_string(skb, AZL_VMBUS_A_DEV_CLASS_NAME, azl_vmbus_class_name(hdev)) ||
-	    nla_put_s32(skb, AZL_VMBUS_A_DEV_NUMA_NODE, dev_to_node(&hdev->device)))
+	    nla_put_s32(skb, AZL_VMBUS_A_DEV_NUMA_NODE, azl_device_node(hdev)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -66,35 +71,35 @@ static int azl_put_u64(struct sk_buff *skb, int type, u64 value)
 }
 
 /* Ring figures only for an open channel: the ring exists only then. */
-static int azl_put_rings(struct sk_buff *skb, struct vmbus_channel *chan)
+static int azl_put_rings(struct sk_buff *skb, struct hv_device *hdev,
+			 const struct azl_vmbus_chan_snap *c)
 {
-	struct hv_ring_buffer_debug_info out, in;
+	u32 write_avail, read_avail;
 
-	if (hv_ringbuffer_get_debuginfo(&chan->outbound, &out) ||
-	    hv_ringbuffer_get_debuginfo(&chan->inbound, &in))
+	if (c->rescind || azl_vmbus_ring_avail(hdev, c->relid, &write_avail, &read_avail))
 		return 0;
-	if (nla_put_u32(skb, AZL_VMBUS_A_CHAN_OUT_RING_SIZE, chan->outbound.ring_datasize) ||
-	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_IN_RING_SIZE, chan->inbound.ring_datasize) ||
-	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_OUT_WRITE_AVAIL, out.bytes_avail_towrite) ||
-	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_IN_READ_AVAIL, in.bytes_avail_toread))
+	if (nla_put_u32(skb, AZL_VMBUS_A_CHAN_OUT_RING_SIZE, c->out_ring_size) ||
+	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_IN_RING_SIZE, c->in_ring_size) ||
+	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_OUT_WRITE_AVAIL, write_avail) ||
+	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_IN_READ_AVAIL, read_avail))
 		return -EMSGSIZE;
 	return 0;
 }
 
-static int azl_put_channel(struct sk_buff *skb, struct vmbus_channel *chan)
+static int azl_put_channel(struct sk_buff *skb, struct hv_device *hdev,
+			   const struct azl_vmbus_chan_snap *c)
 {
-	if (nla_put_u32(skb, AZL_VMBUS_A_CHAN_RELID, chan->offermsg.child_relid) ||
-	    nla_put_u16(skb, AZL_VMBUS_A_CHAN_SUBCHANNEL,
-			chan->offermsg.offer.sub_channel_index) ||
-	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_TARGET_CPU, READ_ONCE(chan->target_cpu)) ||
-	    azl_put_rings(skb, chan) ||
-	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_INTERRUPTS, READ_ONCE(chan->interrupts)) ||
-	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_EVENTS, READ_ONCE(chan->sig_events)) ||
-	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_OUT_FULL_TOTAL, READ_ONCE(chan->out_full_total)) ||
-	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_OUT_FULL_FIRST, READ_ONCE(chan->out_full_first)) ||
-	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_INTR_IN_FULL, READ_ONCE(chan->intr_in_full)) ||
-	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_INTR_OUT_EMPTY, READ_ONCE(chan->intr_out_empty)) ||
-	    (READ_ONCE(chan->rescind) && nla_put_flag(skb, AZL_VMBUS_A_CHAN_RESCINDED)))
+	if (nla_put_u32(skb, AZL_VMBUS_A_CHAN_RELID, c->relid) ||
+	    nla_put_u16(skb, AZL_VMBUS_A_CHAN_SUBCHANNEL, c->subchannel) ||
+	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_TARGET_CPU, c->target_cpu) ||
+	    azl_put_rings(skb, hdev, c) ||
+	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_INTERRUPTS, c->interrupts) ||
+	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_EVENTS, c->sig_events) ||
+	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_OUT_FULL_TOTAL, c->out_full_total) ||
+	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_OUT_FULL_FIRST, c->out_full_first) ||
+	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_INTR_IN_FULL, c->intr_in_full) ||
+	    azl_put_u64(skb, AZL_VMBUS_A_CHAN_INTR_OUT_EMPTY, c->intr_out_empty) ||
+	    (c->rescind && nla_put_flag(skb, AZL_VMBUS_A_CHAN_RESCINDED)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -130,10 +135,10 @@ void azl_vmbus_notify_device(struct azl_vmbus_dev *d, u8 cmd)
 	azl_multicast(skb);
 }
 
-/* @chan may be NULL (the channel is gone): identity from @id only. */
+/* @snap may be NULL (the channel is gone): identity from @id only. */
 void azl_vmbus_notify_channel(struct azl_vmbus_dev *d, u8 cmd,
 			      const struct azl_vmbus_chan_id *id,
-			      struct vmbus_channel *chan)
+			      const struct azl_vmbus_chan_snap *snap)
 {
 	struct sk_buff *skb;
 	void *hdr;
@@ -147,8 +152,7 @@ void azl_vmbus_notify_channel(struct azl_vmbus_dev *d, u8 cmd,
 	if (!hdr || azl_put_device(skb, d) ||
 	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_RELID, id->relid) ||
 	    nla_put_u16(skb, AZL_VMBUS_A_CHAN_SUBCHANNEL, id->subchannel) ||
-	    (chan && nla_put_u32(skb, AZL_VMBUS_A_CHAN_TARGET_CPU,
-				 READ_ONCE(chan->target_cpu)))) {
+	    (snap && nla_put_u32(skb, AZL_VMBUS_A_CHAN_TARGET_CPU, snap->target_cpu))) {
 		nlmsg_free(skb);
 		return;
 	}
@@ -157,7 +161,7 @@ void azl_vmbus_notify_channel(struct azl_vmbus_dev *d, u8 cmd,
 }
 
 static int azl_fill_channel(struct sk_buff *skb, struct netlink_callback *cb,
-			    struct azl_vmbus_dev *d, struct vmbus_channel *chan)
+			    struct azl_vmbus_dev *d, const struct azl_vmbus_chan_snap *c)
 {
 	void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 				&azl_vmbus_family, NLM_F_MULTI,
@@ -166,7 +170,7 @@ static int azl_fill_channel(struct sk_buff *skb, struct netlink_callback *cb,
 	if (!hdr)
 		return -EMSGSIZE;
 	genl_dump_check_consistent(cb, hdr);
-	if (azl_put_device(skb, d) || azl_put_channel(skb, chan)) {
+	if (azl_put_device(skb, d) || azl_put_channel(skb, d->hdev, c)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -176,51 +180,50 @@ static int azl_fill_channel(struct sk_buff *skb, struct netlink_callback *cb,
 
 /* Fill from channel cb->args[1] of @d on; -EMSGSIZE when the skb is full. */
 static int azl_dump_device(struct sk_buff *skb, struct netlink_callback *cb,
-			   struct azl_vmbus_dev *d, struct vmbus_channel **chans)
+			   struct azl_vmbus_dev *d, struct azl_vmbus_chan_snap *snap)
 {
-	int n = azl_vmbus_channels_get(d->hdev, chans);
+	int n = azl_vmbus_snapshot(d->hdev, snap);
 	int ret = 0;
 
 	for (; cb->args[1] < n; cb->args[1]++) {
-		ret = azl_fill_channel(skb, cb, d, chans[cb->args[1]]);
+		ret = azl_fill_channel(skb, cb, d, &snap[cb->args[1]]);
 		if (ret)
 			break;
 	}
-	azl_vmbus_channels_put(chans, n);
 	return ret;
 }
 
 /*
- * cb->args[0]: device index, cb->args[1]: channel index within it.  A
- * device added or removed between parts shifts the indices; cb->seq makes
- * the core flag such a dump NLM_F_DUMP_INTR so the reader can retry.
+ * cb->args[0]: device index, cb->args[1]: channel index within it.  Every
+ * part first compares the inventory with the bus (azl_vmbus_rescan()), so
+ * a device or channel that came or went between parts changes the
+ * generation, and cb->seq makes the core flag the dump NLM_F_DUMP_INTR:
+ * the reader retries instead of trusting shifted indices.
  */
 static int azl_dump_channels(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct vmbus_channel **chans;
+	struct azl_vmbus_chan_snap *snap = azl_vmbus_snapshot_alloc();
 	struct azl_vmbus_dev *d;
 	long i = 0;
 	int ret = 0;
 
-	chans = kmalloc_array(AZL_VMBUS_MAX_CHANNELS, sizeof(*chans), GFP_KERNEL);
-	if (!chans)
+	if (!snap)
 		return -ENOMEM;
 	mutex_lock(&azl_vmbus_lock);
-	if (cb->args[0] == 0 && cb->args[1] == 0)
-		list_for_each_entry(d, &azl_vmbus_devs, node)
-			azl_vmbus_rescan(d);
+	list_for_each_entry(d, &azl_vmbus_devs, node)
+		azl_vmbus_rescan(d);
 	cb->seq = azl_vmbus_generation;
 	list_for_each_entry(d, &azl_vmbus_devs, node) {
 		if (i++ < cb->args[0])
 			continue;
-		ret = azl_dump_device(skb, cb, d, chans);
+		ret = azl_dump_device(skb, cb, d, snap);
 		if (ret)
 			break;
 		cb->args[0]++;
 		cb->args[1] = 0;
 	}
 	mutex_unlock(&azl_vmbus_lock);
-	kfree(chans);
+	kvfree(snap);
 	if (ret == -EMSGSIZE && skb->len)
 		return skb->len;
 	return ret ? ret : skb->len;

@@ -7,8 +7,6 @@
 #ifndef _AZL_COMPAT_H
 #define _AZL_COMPAT_H
 
-#include <linux/version.h>
-
 /*
  * Every module reports the project version (modinfo "version").  The
  * top-level Kbuild passes it from the VERSION file.
@@ -45,7 +43,8 @@ struct azl_scsi_observer {
 };
 
 #define AZL_SCSI_OBSERVER_INIT(_name, _probe) \
-	{ .drv = { .name = (_name), .owner = THIS_MODULE, .probe = (_probe) } }
+	{ .drv = { .name = (_name), .owner = THIS_MODULE, .probe = (_probe), \
+		   .suppress_bind_attrs = true } }
 
 static inline int azl_scsi_observer_register(struct azl_scsi_observer *o)
 {

@@ -15,6 +15,8 @@
  * Policies are layered: the module default (module parameters), then a
  * controller rule (SCSI host number), then a LUN rule (host number + LUN).
  * Each knob of a rule may be 0, which inherits the broader layer's value.
+ * Rules of a host are dropped when the host goes away.  Only disks
+ * (TYPE_DISK, TYPE_ZBC) are tuned.
  *
  * Commands:
  *   GET_DEVICES  dump, unprivileged.  One message per SCSI device of a
@@ -24,14 +26,16 @@
  *                QUEUE_DEPTH as read back from the device, and SOURCE.
  *   GET_POLICY   dump, unprivileged.  First message: the default (no HOST).
  *                Then one message per rule (HOST, LUN if a LUN rule).
- *   SET_POLICY   do, CAP_NET_ADMIN.  No HOST: change the default.  HOST:
- *                controller rule.  HOST + LUN: LUN rule.  At least one of
- *                TIMEOUT, EH_TIMEOUT, QUEUE_DEPTH.  Applied at once to
- *                every existing device it covers; the reply is the number
- *                of devices it was applied to (APPLIED_COUNT).
- *   DEL_POLICY   do, CAP_NET_ADMIN.  Remove the rule of HOST (+ LUN);
- *                covered devices go back to the broader layer at once.
- *                -ENOENT when there is no such rule.
+ *   SET_POLICY   do, CAP_NET_ADMIN and CAP_SYS_ADMIN.  No HOST: change
+ *                the default.  HOST: controller rule.  HOST + LUN: LUN
+ *                rule.  At least one of TIMEOUT, EH_TIMEOUT, QUEUE_DEPTH.
+ *                The knobs given are applied at once to every existing
+ *                disk the layer covers (other knobs are not touched); the
+ *                reply is the number of disks (APPLIED_COUNT).  -ENODEV
+ *                when HOST is not a live host of the matched template.
+ *   DEL_POLICY   do, CAP_NET_ADMIN and CAP_SYS_ADMIN.  Remove the rule of
+ *                HOST (+ LUN); the knobs it set go back to the broader
+ *                layer at once.  -ENOENT when there is no such rule.
  *   APPLIED      event only, multicast group "events": a device got its
  *                policy (new device, or a policy change).  Attributes as
  *                in GET_DEVICES.
@@ -45,8 +49,10 @@
 #define AZL_STORVSC_GENL_VERSION	1
 #define AZL_STORVSC_MCGRP_EVENTS	"events"
 
-/* Largest values SET_POLICY accepts (the kernel's own sysfs takes more,
- * but an hour-long command timeout is a typo, not a policy). */
+/*
+ * Largest values SET_POLICY accepts (the kernel's own sysfs takes more,
+ * but an hour-long command timeout is a typo, not a policy).
+ */
 #define AZL_STORVSC_TIMEOUT_MAX		3600
 #define AZL_STORVSC_EH_TIMEOUT_MAX	3600
 #define AZL_STORVSC_QUEUE_DEPTH_MAX	65535

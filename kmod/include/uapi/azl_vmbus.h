@@ -10,14 +10,17 @@
  *   GET_CHANNELS  dump, unprivileged.  One message per VMBus channel of
  *                 every device on the bus, primary channels first within a
  *                 device.  Every message carries the device attributes
- *                 (DEV_INSTANCE, DEV_CLASS, DEV_CLASS_NAME, DEV_NUMA_NODE,
- *                 DEV_DRIVER)
+ *                 (DEV_INSTANCE, DEV_CLASS, DEV_CLASS_NAME, DEV_NUMA_NODE
+ *                 as sysfs numa_node shows it, DEV_DRIVER)
  *                 and the channel attributes (CHAN_*).  Ring attributes are
  *                 absent when the channel is closed (no ring allocated).
  *   DEVICE_ADD, DEVICE_REMOVE, DEVICE_RESCIND
  *                 events on the "events" group: device attributes only.
- *                 RESCIND is a removal the host asked for (hot remove,
- *                 servicing); REMOVE is a guest-side unbind or unload.
+ *                 RESCIND: the device was removed and its primary channel
+ *                 was rescinded first, which is how every removal in
+ *                 current kernels happens (host hot remove or servicing,
+ *                 and hv_vmbus tearing down).  REMOVE: removed without a
+ *                 rescind.  A driver unbind is neither: the device stays.
  *   CHANNEL_ADD, CHANNEL_REMOVE, CHANNEL_RESCIND
  *                 events on the "events" group: device attributes plus
  *                 CHAN_RELID and CHAN_SUBCHANNEL (and CHAN_TARGET_CPU for
@@ -56,7 +59,8 @@ enum azl_vmbus_attr {
 	AZL_VMBUS_A_UNSPEC,
 	AZL_VMBUS_A_DEV_INSTANCE,	/* binary, 16 bytes */
 	AZL_VMBUS_A_DEV_CLASS,		/* binary, 16 bytes */
-	AZL_VMBUS_A_DEV_CLASS_NAME,	/* NUL string: "synthnic", "storvsc"... */
+	AZL_VMBUS_A_DEV_CLASS_NAME,	/* NUL string: "network", "storage", ...;
+					 * "unknown" for a class not in the table */
 	AZL_VMBUS_A_DEV_NUMA_NODE,	/* s32, -1 when none */
 	AZL_VMBUS_A_CHAN_RELID,		/* u32 */
 	AZL_VMBUS_A_CHAN_SUBCHANNEL,	/* u16: 0 for the primary */

@@ -99,6 +99,11 @@ static int put_host_only(struct nl_msg *m)
 	return nla_put_u32(m, AZL_STORVSC_A_HOST, 4242);
 }
 
+static int put_missing_host(struct nl_msg *m)
+{
+	return nla_put_u32(m, AZL_STORVSC_A_HOST, 4242) ?: nla_put_u32(m, AZL_STORVSC_A_TIMEOUT, 30);
+}
+
 static int put_pad(struct nl_msg *m)
 {
 	return nla_put_u32(m, AZL_STORVSC_A_PAD, 0) ?: nla_put_u32(m, AZL_STORVSC_A_TIMEOUT, 30);
@@ -129,7 +134,7 @@ static int abuse_storvsc(void)
 		printf("1..0 # SKIP azl_storvsc is not loaded\n");
 		return 0;
 	}
-	printf("1..15\n");
+	printf("1..16\n");
 	expect(&c, "unknown attribute type", AZL_STORVSC_CMD_SET_POLICY, false, put_unknown_attr, -EINVAL);
 	expect(&c, "u32 attribute with 2 bytes", AZL_STORVSC_CMD_SET_POLICY, false, put_short_u32, -EINVAL);
 	expect(&c, "u64 attribute with 4 bytes", AZL_STORVSC_CMD_SET_POLICY, false, put_u64_as_u32, -EINVAL);
@@ -140,6 +145,7 @@ static int abuse_storvsc(void)
 	expect(&c, "padding attribute in a request", AZL_STORVSC_CMD_SET_POLICY, false, put_pad, -EINVAL);
 	expect(&c, "LUN rule without a host", AZL_STORVSC_CMD_SET_POLICY, false, put_lun_without_host, -EINVAL);
 	expect(&c, "SET without any knob", AZL_STORVSC_CMD_SET_POLICY, false, put_host_only, -EINVAL);
+	expect(&c, "rule for a host that does not exist", AZL_STORVSC_CMD_SET_POLICY, false, put_missing_host, -ENODEV);
 	expect(&c, "DEL of a rule that does not exist", AZL_STORVSC_CMD_DEL_POLICY, false, put_host_only, -ENOENT);
 	expect(&c, "event-only command sent as a request", AZL_STORVSC_CMD_APPLIED, false, NULL, -EOPNOTSUPP);
 	expect(&c, "command number the family does not have", 77, false, NULL, -EOPNOTSUPP);

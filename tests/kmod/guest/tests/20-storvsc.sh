@@ -6,7 +6,7 @@
 . "$AZL_GUEST_DIR/ktap.sh"
 . "$AZL_GUEST_DIR/kmod.sh"
 
-plan 16
+plan 17
 
 AGENT=${AZL_AGENT:-}
 ABUSE=${AZL_GENL_ABUSE:-genl_abuse}
@@ -53,7 +53,7 @@ trap cleanup EXIT
 
 skip_all() {
 	i=1
-	while [ $i -le 16 ]; do skip "storvsc $i" "$1"; i=$((i + 1)); done
+	while [ $i -le 17 ]; do skip "storvsc $i" "$1"; i=$((i + 1)); done
 	done_testing
 	exit
 }
@@ -130,6 +130,19 @@ set_default() {
 }
 check "storvsc set --timeout reaches existing disks" set_default
 
+# 8. A change writes only the knob it names: a queue depth set through
+# sysfs (by udev, an administrator) survives a timeout change.
+one_knob_only() {
+	d=$(disks | head -n 1)
+	echo 2 >"/sys/bus/scsi/devices/$d/queue_depth" || return 1
+	"$AGENT" storvsc set --timeout 92 >/dev/null || return 1
+	[ "$(attr "$d" queue_depth)" = 2 ] || { echo "queue_depth reset to $(attr "$d" queue_depth)"; return 1; }
+	[ "$(attr "$d" timeout)" = 92 ] || return 1
+	echo 5 >"/sys/bus/scsi/devices/$d/queue_depth"
+	"$AGENT" storvsc set --timeout 91 >/dev/null
+}
+check "a change leaves the knobs it does not name alone" one_knob_only
+
 h1=$(scsi_debug_hosts | head -n 1)
 h2=$(scsi_debug_hosts | tail -n 1)
 
@@ -188,7 +201,7 @@ abuse() {
 	out=$("$ABUSE" storvsc 2>&1)
 	rc=$?
 	echo "$out"
-	[ $rc -eq 0 ] && echo "$out" | grep -q '^1\.\.15$' && ! echo "$out" | grep -q '^not ok'
+	[ $rc -eq 0 ] && echo "$out" | grep -q '^1\.\.16$' && ! echo "$out" | grep -q '^not ok'
 }
 check "malformed generic netlink requests are rejected" abuse
 
