@@ -342,8 +342,10 @@ static struct genl_family azl_storvsc_family __ro_after_init = {
 	.module		= THIS_MODULE,
 	.small_ops	= azl_storvsc_ops,
 	.n_small_ops	= ARRAY_SIZE(azl_storvsc_ops),
-	/* Every command is new: strict header and attribute checks. */
-	.resv_start_op	= AZL_STORVSC_CMD_GET_DEVICES,
+	/*
+	 * resv_start_op stays 0: every command is new, so the core checks
+	 * the reserved header field and validates attributes strictly.
+	 */
 	.mcgrps		= azl_storvsc_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(azl_storvsc_mcgrps),
 	.parallel_ops	= true,

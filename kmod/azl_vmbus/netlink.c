@@ -244,8 +244,10 @@ static struct genl_family azl_vmbus_family __ro_after_init = {
 	.module		= THIS_MODULE,
 	.small_ops	= azl_vmbus_ops,
 	.n_small_ops	= ARRAY_SIZE(azl_vmbus_ops),
-	/* Every command is new: strict header and attribute checks. */
-	.resv_start_op	= AZL_VMBUS_CMD_GET_CHANNELS,
+	/*
+	 * resv_start_op stays 0: every command is new, so the core checks
+	 * the reserved header field and validates attributes strictly.
+	 */
 	.mcgrps		= azl_vmbus_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(azl_vmbus_mcgrps),
 	.parallel_ops	= true,
