@@ -17,6 +17,7 @@
 #include <azl_storvsc.h>
 
 #include "commands.h"
+#include "sysfile.h"
 #include "kmod_storvsc.h"
 #include "kmod_vmbus.h"
 
@@ -113,9 +114,8 @@ static int print_channels(void)
 			printf("%s %s relid=%ld cpu=%ld node=%ld driver=%s\n", d->instance,
 			       d->cls ? d->cls->kind : "unknown", d->channels[j].relid,
 			       d->channels[j].cpu, d->numa_node, d->driver[0] ? d->driver : "-");
-		free(d->channels);
 	}
-	free(v.devs);
+	vmbus_facts_free(&v);
 	return fflush(stdout) == 0 ? 0 : 2;
 }
 

@@ -15,6 +15,7 @@
 #include <azl_storvsc.h>
 
 #include "commands.h"
+#include "sysfile.h"
 #include "kmod_storvsc.h"
 #include "util.h"
 
@@ -37,18 +38,27 @@ struct storvsc_args {
 	bool json;
 };
 
-static int parse_knob(const char *arg, unsigned long long max, uint32_t *out,
-		      const char *name)
+/* A number option, or a message that says which and what it takes. */
+static int parse_number(const char *arg, unsigned long long max, const char *name,
+			unsigned long long *out)
 {
-	unsigned long long v;
-
-	if (parse_unsigned(arg, max, &v) < 0) {
+	if (parse_unsigned(arg, max, out) < 0) {
 		fprintf(stderr, "azl-agent: --%s wants a number from 0 to %llu, not '%s'\n",
 			name, max, arg);
 		return -EINVAL;
 	}
-	*out = (uint32_t)v;
 	return 0;
+}
+
+static int parse_knob(const char *arg, unsigned long long max, uint32_t *out,
+		      const char *name)
+{
+	unsigned long long v;
+	int ret = parse_number(arg, max, name, &v);
+
+	if (ret == 0)
+		*out = (uint32_t)v;
+	return ret;
 }
 
 static int parse_storvsc_option(int c, struct storvsc_args *a)
@@ -58,14 +68,14 @@ static int parse_storvsc_option(int c, struct storvsc_args *a)
 
 	switch (c) {
 	case 'H':
-		if (parse_unsigned(optarg, UINT32_MAX, &v) < 0)
-			break;
+		if (parse_number(optarg, UINT32_MAX, "host", &v) < 0)
+			return -EINVAL;
 		r->has_host = true;
 		r->host = (uint32_t)v;
 		return 0;
 	case 'L':
-		if (parse_unsigned(optarg, UINT64_MAX, &v) < 0)
-			break;
+		if (parse_number(optarg, UINT64_MAX, "lun", &v) < 0)
+			return -EINVAL;
 		r->has_lun = true;
 		r->lun = v;
 		return 0;
@@ -87,9 +97,7 @@ static int parse_storvsc_option(int c, struct storvsc_args *a)
 		storvsc_usage(stdout);
 		exit(0);
 	}
-	fprintf(stderr, "azl-agent: bad option or value%s%s\n", optarg ? ": " : "",
-		optarg ? optarg : "");
-	return -EINVAL;
+	return -EINVAL; /* getopt said what was wrong */
 }
 
 static int parse_storvsc_args(int argc, char **argv, struct storvsc_args *a)

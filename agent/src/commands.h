@@ -16,6 +16,3 @@ struct global_options {
 int cmd_status(const struct global_options *g, int argc, char **argv);
 int cmd_storvsc(const struct global_options *g, int argc, char **argv);
 int cmd_kmod(const struct global_options *g, int argc, char **argv);
-
-/* Strict unsigned decimal (or 0x hex) no larger than @max; -EINVAL/-ERANGE. */
-int parse_unsigned(const char *s, unsigned long long max, unsigned long long *out);

@@ -19,9 +19,7 @@ void facts_gather(const struct root *r, struct vm_facts *f)
 
 void facts_free(struct vm_facts *f)
 {
-	for (size_t i = 0; i < f->vmbus.n; i++)
-		free(f->vmbus.devs[i].channels);
-	free(f->vmbus.devs);
+	vmbus_facts_free(&f->vmbus);
 	free(f->modules);
 	free(f->topo.nodes);
 	free(f->pci.devs);

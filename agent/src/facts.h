@@ -161,6 +161,7 @@ void facts_topology(const struct root *r, struct topology_facts *t,
 		    struct warnings *w);
 void facts_vmbus(const struct root *r, struct vmbus_facts *v,
 		 struct warnings *w);
+void vmbus_facts_free(struct vmbus_facts *v);
 void facts_pci(const struct root *r, struct pci_facts *p, struct warnings *w);
 void facts_net(const struct root *r, struct nic_facts *n, struct warnings *w);
 void facts_agent(const struct root *r, struct agent_facts *a,

@@ -138,6 +138,15 @@ static void read_device(const struct root *r, struct vmbus_device_fact *d,
 	read_channels(r, d, w);
 }
 
+void vmbus_facts_free(struct vmbus_facts *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->devs[i].channels);
+	free(v->devs);
+	v->devs = NULL;
+	v->n = 0;
+}
+
 /*
  * With azl_vmbus loaded, one netlink dump replaces the sysfs walk.  Only
  * on the live root: a fixture tree has no kernel behind it.

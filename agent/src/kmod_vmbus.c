@@ -111,15 +111,6 @@ int vmbus_facts_add_message(struct vmbus_facts *v, struct nlattr **tb)
 	return add_channel(d, tb);
 }
 
-static void vmbus_facts_reset(struct vmbus_facts *v)
-{
-	for (size_t i = 0; i < v->n; i++)
-		free(v->devs[i].channels);
-	free(v->devs);
-	v->devs = NULL;
-	v->n = 0;
-}
-
 static int on_channel(struct nlattr **tb, uint8_t cmd, void *ctx)
 {
 	(void)cmd;
@@ -134,13 +125,13 @@ int vmbus_kmod_read(struct genl_client *c, struct vmbus_facts *v)
 	for (int tries = 0; tries < 3 && ret == -EAGAIN; tries++) {
 		struct nl_msg *msg = genl_client_msg(c, AZL_VMBUS_CMD_GET_CHANNELS, true);
 
-		vmbus_facts_reset(v);
+		vmbus_facts_free(v);
 		if (!msg)
 			return -ENOMEM;
 		ret = genl_client_call(c, msg, on_channel, v);
 	}
 	if (ret < 0)
-		vmbus_facts_reset(v);
+		vmbus_facts_free(v);
 	return ret;
 }
 

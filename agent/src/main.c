@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* azl-agent: the Azure Linux Hyper-V guest agent.  Subcommand dispatch. */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -36,24 +35,6 @@ static void usage(FILE *out)
 		"  --json            machine-readable output (schema in agent/README.md)\n"
 		"  -h, --help        this text\n"
 		"  --version         print the version\n");
-}
-
-int parse_unsigned(const char *s, unsigned long long max, unsigned long long *out)
-{
-	unsigned long long v;
-	char *end;
-
-	/* strtoull accepts blanks and a minus sign; a number here has neither. */
-	if (!s || !isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (*end || errno == EINVAL)
-		return -EINVAL;
-	if (errno == ERANGE || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
 }
 
 /*

@@ -226,6 +226,24 @@ int parse_long(const char *s, long *out)
 	return 0;
 }
 
+int parse_unsigned(const char *s, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	/* strtoull would take blanks and a minus sign; a count has neither. */
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, strncmp(s, "0x", 2) == 0 ? 16 : 10);
+	if (*end != '\0' || end == s + 2 * (strncmp(s, "0x", 2) == 0))
+		return -EINVAL;
+	if (errno == ERANGE || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
 int root_read_text(const struct root *r, enum root_dir d, char *buf,
 		   size_t len, const char *fmt, ...)
 {

@@ -31,6 +31,8 @@ FILE *root_fopen(const struct root *r, enum root_dir d, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Parse a whole decimal (or 0x hex) integer with nothing after it. */
 int parse_long(const char *s, long *out);
+/* The same rules for an unsigned value no larger than @max (-ERANGE above). */
+int parse_unsigned(const char *s, unsigned long long max, unsigned long long *out);
 
 int root_read_text(const struct root *r, enum root_dir d, char *buf,
 		   size_t len, const char *fmt, ...)

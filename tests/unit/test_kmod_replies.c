@@ -69,13 +69,6 @@ static int add(struct vmbus_facts *v, struct nl_msg *m)
 	return ret;
 }
 
-static void free_facts(struct vmbus_facts *v)
-{
-	for (size_t i = 0; i < v->n; i++)
-		free(v->devs[i].channels);
-	free(v->devs);
-}
-
 static void test_guid_format_matches_sysfs(void **state)
 {
 	char s[37];
@@ -106,7 +99,7 @@ static void test_channels_group_by_device(void **state)
 	assert_int_equal(v.devs[0].nchannels, 3);
 	assert_int_equal(v.devs[0].channels[2].relid, 32);
 	assert_int_equal(v.devs[0].channels[2].cpu, 5);
-	free_facts(&v);
+	vmbus_facts_free(&v);
 }
 
 static void test_channel_cpu_out_of_range(void **state)
@@ -115,7 +108,7 @@ static void test_channel_cpu_out_of_range(void **state)
 
 	(void)state;
 	assert_int_equal(add(&v, channel_msg(14, 0, CPUSET_MAX)), -ERANGE);
-	free_facts(&v);
+	vmbus_facts_free(&v);
 }
 
 static void test_short_attribute_refused(void **state)
@@ -145,7 +138,7 @@ static void test_missing_attribute_refused(void **state)
 	assert_int_equal(nla_put(m, AZL_VMBUS_A_DEV_INSTANCE, 16, nic_instance), 0);
 	assert_int_equal(add(&v, m), -EBADMSG);
 	assert_int_equal(v.n, 0);
-	free_facts(&v);
+	vmbus_facts_free(&v);
 }
 
 static void test_event_line(void **state)

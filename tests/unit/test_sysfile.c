@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,28 @@ static void test_parse_long(void **state)
 	assert_int_equal(parse_long("99999999999999999999999", &v), -ERANGE);
 }
 
+static void test_parse_unsigned(void **state)
+{
+	unsigned long long v;
+
+	(void)state;
+	assert_int_equal(parse_unsigned("300", 3600, &v), 0);
+	assert_int_equal(v, 300);
+	assert_int_equal(parse_unsigned("0x10", 100, &v), 0);
+	assert_int_equal(v, 16);
+	assert_int_equal(parse_unsigned("010", 100, &v), 0); /* never octal */
+	assert_int_equal(v, 10);
+	assert_int_equal(parse_unsigned("18446744073709551615", UINT64_MAX, &v), 0);
+	assert_int_equal(parse_unsigned("3601", 3600, &v), -ERANGE);
+	assert_int_equal(parse_unsigned("18446744073709551616", UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(parse_unsigned("-1", 100, &v), -EINVAL);
+	assert_int_equal(parse_unsigned(" 5", 100, &v), -EINVAL);
+	assert_int_equal(parse_unsigned("5 ", 100, &v), -EINVAL);
+	assert_int_equal(parse_unsigned("0x", 100, &v), -EINVAL);
+	assert_int_equal(parse_unsigned("", 100, &v), -EINVAL);
+	assert_int_equal(parse_unsigned(NULL, 100, &v), -EINVAL);
+}
+
 static void test_list_dir_version_order(void **state)
 {
 	struct tree *t = *state;
@@ -209,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_root_paths),
 		cmocka_unit_test_setup_teardown(test_read_text, setup, teardown),
 		cmocka_unit_test(test_parse_long),
+		cmocka_unit_test(test_parse_unsigned),
 		cmocka_unit_test(test_read_line),
 		cmocka_unit_test_setup_teardown(test_list_dir_version_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
