@@ -162,6 +162,8 @@ void facts_topology(const struct root *r, struct topology_facts *t,
 void facts_vmbus(const struct root *r, struct vmbus_facts *v,
 		 struct warnings *w);
 void vmbus_facts_free(struct vmbus_facts *v);
+/* Append a channel; -E2BIG past a sane count, -ENOMEM. */
+int vmbus_fact_add_channel(struct vmbus_device_fact *d, long relid, long cpu);
 void facts_pci(const struct root *r, struct pci_facts *p, struct warnings *w);
 void facts_net(const struct root *r, struct nic_facts *n, struct warnings *w);
 void facts_agent(const struct root *r, struct agent_facts *a,

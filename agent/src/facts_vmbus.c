@@ -15,7 +15,7 @@
 #define VMBUS_DEVICES "bus/vmbus/devices"
 #define MAX_CHANNELS 1024 /* VMBus caps sub-channels far lower; guards hostile input */
 
-static int add_channel(struct vmbus_device_fact *d, long relid, long cpu)
+int vmbus_fact_add_channel(struct vmbus_device_fact *d, long relid, long cpu)
 {
 	struct channel_fact *c;
 
@@ -48,7 +48,7 @@ static int parse_vp_mapping(const char *text, struct vmbus_device_fact *d)
 		cpu = strtol(colon + 1, &end, 10);
 		if ((*end && *end != '\n') || cpu >= CPUSET_MAX)
 			return -EBADMSG;
-		ret = add_channel(d, relid, cpu);
+		ret = vmbus_fact_add_channel(d, relid, cpu);
 		if (ret < 0)
 			return ret;
 		l = *end ? end + 1 : end;
@@ -77,7 +77,7 @@ static int read_channel_dirs(const struct root *r, struct vmbus_device_fact *d)
 		if (ret == 0 && (cpu < 0 || cpu >= CPUSET_MAX))
 			ret = -ERANGE;
 		if (ret == 0)
-			ret = add_channel(d, relid, cpu);
+			ret = vmbus_fact_add_channel(d, relid, cpu);
 	}
 	strv_free(names, n);
 	return ret;

@@ -11,7 +11,6 @@
 #include "kmod_vmbus.h"
 
 #define VMBUS_MAX_DEVICES 4096
-#define VMBUS_MAX_CHANNELS 1024 /* per device, as facts_vmbus.c */
 
 struct nla_policy vmbus_reply_policy[AZL_VMBUS_A_MAX + 1] = {
 	[AZL_VMBUS_A_DEV_INSTANCE] = { .type = NLA_UNSPEC, .minlen = 16, .maxlen = 16 },
@@ -72,22 +71,16 @@ static struct vmbus_device_fact *find_or_add_device(struct vmbus_facts *v,
 
 static int add_channel(struct vmbus_device_fact *d, struct nlattr **tb)
 {
-	struct channel_fact *c;
 	uint32_t cpu = nla_get_u32(tb[AZL_VMBUS_A_CHAN_TARGET_CPU]);
 	uint32_t relid = nla_get_u32(tb[AZL_VMBUS_A_CHAN_RELID]);
+	int ret;
 
 	if (cpu >= CPUSET_MAX || relid > INT_MAX)
 		return -ERANGE;
-	if (d->nchannels >= VMBUS_MAX_CHANNELS)
-		return -E2BIG;
-	c = realloc(d->channels, (d->nchannels + 1) * sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	d->channels = c;
-	d->channels[d->nchannels++] = (struct channel_fact){ relid, cpu };
-	if (nla_get_u16(tb[AZL_VMBUS_A_CHAN_SUBCHANNEL]) == 0)
+	ret = vmbus_fact_add_channel(d, relid, cpu);
+	if (ret == 0 && nla_get_u16(tb[AZL_VMBUS_A_CHAN_SUBCHANNEL]) == 0)
 		d->relid = relid;
-	return 0;
+	return ret;
 }
 
 int vmbus_facts_add_message(struct vmbus_facts *v, struct nlattr **tb)
