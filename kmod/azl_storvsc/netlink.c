@@ -2,9 +2,9 @@
 /*
  * The "azl_storvsc" generic netlink family; the contract (commands,
  * attributes, who may call what) is documented in
- * kmod/include/uapi/azl_storvsc.h.  Every attribute has a policy and the
- * family validates strictly, so unknown attributes, wrong types and
- * oversize strings are refused by the netlink core with an extack message.
+ * kmod/include/uapi/azl_storvsc.h.  Each request has its own policy and
+ * the family validates strictly, so unknown or misplaced attributes and
+ * wrong types are refused by the netlink core with an extack message.
  */
 #include <linux/device.h>
 #include <net/genetlink.h>
@@ -19,19 +19,32 @@ static struct netlink_range_validation azl_depth_range = {
 	.max = AZL_STORVSC_QUEUE_DEPTH_MAX,
 };
 
-static const struct nla_policy azl_storvsc_nl_policy[AZL_STORVSC_A_MAX + 1] = {
+/*
+ * One policy per request: an attribute a request does not take is refused,
+ * not ignored, so a later version can add one and a caller can tell
+ * whether the running module understands it.
+ */
+static const struct nla_policy azl_set_policy_nl[AZL_STORVSC_A_QUEUE_DEPTH + 1] = {
 	[AZL_STORVSC_A_HOST]		= { .type = NLA_U32 },
-	[AZL_STORVSC_A_CHANNEL]		= { .type = NLA_U32 },
-	[AZL_STORVSC_A_TARGET]		= { .type = NLA_U32 },
+	[AZL_STORVSC_A_CHANNEL]		= { .type = NLA_REJECT },
+	[AZL_STORVSC_A_TARGET]		= { .type = NLA_REJECT },
 	[AZL_STORVSC_A_LUN]		= { .type = NLA_U64 },
-	[AZL_STORVSC_A_CONTROLLER]	= { .type = NLA_NUL_STRING,
-					    .len = AZL_STORVSC_CONTROLLER_LEN - 1 },
+	[AZL_STORVSC_A_CONTROLLER]	= { .type = NLA_REJECT },
 	[AZL_STORVSC_A_TIMEOUT]		= NLA_POLICY_MAX(NLA_U32, AZL_STORVSC_TIMEOUT_MAX),
 	[AZL_STORVSC_A_EH_TIMEOUT]	= NLA_POLICY_MAX(NLA_U32, AZL_STORVSC_EH_TIMEOUT_MAX),
 	[AZL_STORVSC_A_QUEUE_DEPTH]	= NLA_POLICY_FULL_RANGE(NLA_U32, &azl_depth_range),
-	[AZL_STORVSC_A_SOURCE]		= NLA_POLICY_MAX(NLA_U8, AZL_STORVSC_SOURCE_LUN),
-	[AZL_STORVSC_A_APPLIED_COUNT]	= { .type = NLA_U32 },
-	[AZL_STORVSC_A_PAD]		= { .type = NLA_REJECT },
+};
+
+static const struct nla_policy azl_del_policy_nl[AZL_STORVSC_A_LUN + 1] = {
+	[AZL_STORVSC_A_HOST]		= { .type = NLA_U32 },
+	[AZL_STORVSC_A_CHANNEL]		= { .type = NLA_REJECT },
+	[AZL_STORVSC_A_TARGET]		= { .type = NLA_REJECT },
+	[AZL_STORVSC_A_LUN]		= { .type = NLA_U64 },
+};
+
+/* The dumps take no filter yet. */
+static const struct nla_policy azl_dump_policy_nl[AZL_STORVSC_A_HOST + 1] = {
+	[AZL_STORVSC_A_HOST]		= { .type = NLA_REJECT },
 };
 
 static struct genl_family azl_storvsc_family;
@@ -313,35 +326,41 @@ static int azl_del_policy(struct sk_buff *skb, struct genl_info *info)
 	return ret < 0 ? ret : azl_reply_count(info, count);
 }
 
-static const struct genl_small_ops azl_storvsc_ops[] = {
+static const struct genl_ops azl_storvsc_ops[] = {
 	{
 		.cmd	= AZL_STORVSC_CMD_GET_DEVICES,
 		.dumpit	= azl_dump_devices,
+		.policy	= azl_dump_policy_nl,
+		.maxattr = ARRAY_SIZE(azl_dump_policy_nl) - 1,
 	},
 	{
 		.cmd	= AZL_STORVSC_CMD_GET_POLICY,
 		.dumpit	= azl_dump_policy,
+		.policy	= azl_dump_policy_nl,
+		.maxattr = ARRAY_SIZE(azl_dump_policy_nl) - 1,
 	},
 	{
 		.cmd	= AZL_STORVSC_CMD_SET_POLICY,
 		.doit	= azl_set_policy,
 		.flags	= GENL_ADMIN_PERM,
+		.policy	= azl_set_policy_nl,
+		.maxattr = ARRAY_SIZE(azl_set_policy_nl) - 1,
 	},
 	{
 		.cmd	= AZL_STORVSC_CMD_DEL_POLICY,
 		.doit	= azl_del_policy,
 		.flags	= GENL_ADMIN_PERM,
+		.policy	= azl_del_policy_nl,
+		.maxattr = ARRAY_SIZE(azl_del_policy_nl) - 1,
 	},
 };
 
 static struct genl_family azl_storvsc_family __ro_after_init = {
 	.name		= AZL_STORVSC_GENL_NAME,
 	.version	= AZL_STORVSC_GENL_VERSION,
-	.maxattr	= AZL_STORVSC_A_MAX,
-	.policy		= azl_storvsc_nl_policy,
 	.module		= THIS_MODULE,
-	.small_ops	= azl_storvsc_ops,
-	.n_small_ops	= ARRAY_SIZE(azl_storvsc_ops),
+	.ops		= azl_storvsc_ops,
+	.n_ops		= ARRAY_SIZE(azl_storvsc_ops),
 	/*
 	 * resv_start_op stays 0: every command is new, so the core checks
 	 * the reserved header field and validates attributes strictly.

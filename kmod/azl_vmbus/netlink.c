@@ -13,29 +13,13 @@
 #include "../include/uapi/azl_vmbus.h"
 #include "azl_vmbus.h"
 
-static const struct nla_policy azl_vmbus_nl_policy[AZL_VMBUS_A_MAX + 1] = {
-	[AZL_VMBUS_A_DEV_INSTANCE]	= NLA_POLICY_EXACT_LEN(sizeof(guid_t)),
-	[AZL_VMBUS_A_DEV_CLASS]		= NLA_POLICY_EXACT_LEN(sizeof(guid_t)),
-	[AZL_VMBUS_A_DEV_CLASS_NAME]	= { .type = NLA_NUL_STRING,
-					    .len = AZL_VMBUS_CLASS_NAME_LEN - 1 },
-	[AZL_VMBUS_A_DEV_NUMA_NODE]	= { .type = NLA_S32 },
-	[AZL_VMBUS_A_CHAN_RELID]	= { .type = NLA_U32 },
-	[AZL_VMBUS_A_CHAN_SUBCHANNEL]	= { .type = NLA_U16 },
-	[AZL_VMBUS_A_CHAN_TARGET_CPU]	= { .type = NLA_U32 },
-	[AZL_VMBUS_A_CHAN_OUT_RING_SIZE] = { .type = NLA_U32 },
-	[AZL_VMBUS_A_CHAN_IN_RING_SIZE]	= { .type = NLA_U32 },
-	[AZL_VMBUS_A_CHAN_OUT_WRITE_AVAIL] = { .type = NLA_U32 },
-	[AZL_VMBUS_A_CHAN_IN_READ_AVAIL] = { .type = NLA_U32 },
-	[AZL_VMBUS_A_CHAN_INTERRUPTS]	= { .type = NLA_U64 },
-	[AZL_VMBUS_A_CHAN_EVENTS]	= { .type = NLA_U64 },
-	[AZL_VMBUS_A_CHAN_OUT_FULL_TOTAL] = { .type = NLA_U64 },
-	[AZL_VMBUS_A_CHAN_OUT_FULL_FIRST] = { .type = NLA_U64 },
-	[AZL_VMBUS_A_CHAN_INTR_IN_FULL]	= { .type = NLA_U64 },
-	[AZL_VMBUS_A_CHAN_INTR_OUT_EMPTY] = { .type = NLA_U64 },
-	[AZL_VMBUS_A_CHAN_RESCINDED]	= { .type = NLA_FLAG },
-	[AZL_VMBUS_A_PAD]		= { .type = NLA_REJECT },
-	[AZL_VMBUS_A_DEV_DRIVER]	= { .type = NLA_NUL_STRING,
-					    .len = AZL_VMBUS_DRIVER_LEN - 1 },
+/*
+ * The dump takes no filter yet: an attribute is refused, not ignored, so a
+ * later version can add one and a caller can tell whether it is understood.
+ * (Replies and events carry the attributes of the uapi header.)
+ */
+static const struct nla_policy azl_dump_policy_nl[AZL_VMBUS_A_DEV_INSTANCE + 1] = {
+	[AZL_VMBUS_A_DEV_INSTANCE]	= { .type = NLA_REJECT },
 };
 
 static struct genl_family azl_vmbus_family;
@@ -229,21 +213,21 @@ static int azl_dump_channels(struct sk_buff *skb, struct netlink_callback *cb)
 	return ret ? ret : skb->len;
 }
 
-static const struct genl_small_ops azl_vmbus_ops[] = {
+static const struct genl_ops azl_vmbus_ops[] = {
 	{
 		.cmd	= AZL_VMBUS_CMD_GET_CHANNELS,
 		.dumpit	= azl_dump_channels,
+		.policy	= azl_dump_policy_nl,
+		.maxattr = ARRAY_SIZE(azl_dump_policy_nl) - 1,
 	},
 };
 
 static struct genl_family azl_vmbus_family __ro_after_init = {
 	.name		= AZL_VMBUS_GENL_NAME,
 	.version	= AZL_VMBUS_GENL_VERSION,
-	.maxattr	= AZL_VMBUS_A_MAX,
-	.policy		= azl_vmbus_nl_policy,
 	.module		= THIS_MODULE,
-	.small_ops	= azl_vmbus_ops,
-	.n_small_ops	= ARRAY_SIZE(azl_vmbus_ops),
+	.ops		= azl_vmbus_ops,
+	.n_ops		= ARRAY_SIZE(azl_vmbus_ops),
 	/*
 	 * resv_start_op stays 0: every command is new, so the core checks
 	 * the reserved header field and validates attributes strictly.

@@ -40,6 +40,9 @@
  *                policy (new device, or a policy change).  Attributes as
  *                in GET_DEVICES.
  *
+ * Requests take only the attributes named for them (SET: HOST, LUN and
+ * the three knobs; DEL: HOST, LUN; the dumps: none); any other is refused
+ * with -EINVAL, so a caller can tell what a running module understands.
  * Errors are negative errnos in the netlink ACK, with an extack message.
  */
 #ifndef _UAPI_AZL_STORVSC_H

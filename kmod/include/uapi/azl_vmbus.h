@@ -29,6 +29,7 @@
  *                 after (sub-channels are offered asynchronously) and at
  *                 every dump; see kmod/README.md.
  *
+ * GET_CHANNELS takes no attribute (any is refused with -EINVAL).
  * GUIDs are 16 raw bytes in the kernel's guid_t byte order (the order
  * sysfs prints with %pUl).
  */

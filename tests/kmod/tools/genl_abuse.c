@@ -104,6 +104,21 @@ static int put_missing_host(struct nl_msg *m)
 	return nla_put_u32(m, AZL_STORVSC_A_HOST, 4242) ?: nla_put_u32(m, AZL_STORVSC_A_TIMEOUT, 30);
 }
 
+static int put_output_only(struct nl_msg *m)
+{
+	return nla_put_u8(m, AZL_STORVSC_A_SOURCE, 0) ?: nla_put_u32(m, AZL_STORVSC_A_TIMEOUT, 30);
+}
+
+static int put_host_and_knob(struct nl_msg *m)
+{
+	return nla_put_u32(m, AZL_STORVSC_A_HOST, 0) ?: nla_put_u32(m, AZL_STORVSC_A_TIMEOUT, 30);
+}
+
+static int put_filter(struct nl_msg *m)
+{
+	return nla_put_u32(m, AZL_STORVSC_A_HOST, 0);
+}
+
 static int put_pad(struct nl_msg *m)
 {
 	return nla_put_u32(m, AZL_STORVSC_A_PAD, 0) ?: nla_put_u32(m, AZL_STORVSC_A_TIMEOUT, 30);
@@ -112,6 +127,13 @@ static int put_pad(struct nl_msg *m)
 static int put_valid_default(struct nl_msg *m)
 {
 	return nla_put_u32(m, AZL_STORVSC_A_TIMEOUT, 30);
+}
+
+static int put_vmbus_filter(struct nl_msg *m)
+{
+	static const uint8_t guid[16];
+
+	return nla_put(m, AZL_VMBUS_A_DEV_INSTANCE, sizeof(guid), guid);
 }
 
 /* Clear the effective capabilities, CAP_NET_ADMIN among them. */
@@ -134,7 +156,7 @@ static int abuse_storvsc(void)
 		printf("1..0 # SKIP azl_storvsc is not loaded\n");
 		return 0;
 	}
-	printf("1..16\n");
+	printf("1..19\n");
 	expect(&c, "unknown attribute type", AZL_STORVSC_CMD_SET_POLICY, false, put_unknown_attr, -EINVAL);
 	expect(&c, "u32 attribute with 2 bytes", AZL_STORVSC_CMD_SET_POLICY, false, put_short_u32, -EINVAL);
 	expect(&c, "u64 attribute with 4 bytes", AZL_STORVSC_CMD_SET_POLICY, false, put_u64_as_u32, -EINVAL);
@@ -150,6 +172,9 @@ static int abuse_storvsc(void)
 	expect(&c, "event-only command sent as a request", AZL_STORVSC_CMD_APPLIED, false, NULL, -EOPNOTSUPP);
 	expect(&c, "command number the family does not have", 77, false, NULL, -EOPNOTSUPP);
 	expect(&c, "dump with an unknown attribute", AZL_STORVSC_CMD_GET_DEVICES, true, put_unknown_attr, -EINVAL);
+	expect(&c, "output-only attribute in a request", AZL_STORVSC_CMD_SET_POLICY, false, put_output_only, -EINVAL);
+	expect(&c, "knob in a DEL request", AZL_STORVSC_CMD_DEL_POLICY, false, put_host_and_knob, -EINVAL);
+	expect(&c, "filter the dump does not have", AZL_STORVSC_CMD_GET_POLICY, true, put_filter, -EINVAL);
 	if (drop_capabilities() < 0)
 		result(false, "SET without CAP_NET_ADMIN", -errno, "cannot drop capabilities");
 	else
@@ -167,8 +192,9 @@ static int abuse_vmbus(void)
 		printf("1..0 # SKIP azl_vmbus is not loaded\n");
 		return 0;
 	}
-	printf("1..3\n");
+	printf("1..4\n");
 	expect(&c, "dump with an unknown attribute", AZL_VMBUS_CMD_GET_CHANNELS, true, put_unknown_attr, -EINVAL);
+	expect(&c, "filter the dump does not have", AZL_VMBUS_CMD_GET_CHANNELS, true, put_vmbus_filter, -EINVAL);
 	expect(&c, "event-only command sent as a request", AZL_VMBUS_CMD_DEVICE_ADD, false, NULL, -EOPNOTSUPP);
 	expect(&c, "command number the family does not have", 77, false, NULL, -EOPNOTSUPP);
 	genl_client_close(&c);

@@ -57,7 +57,7 @@ nodes_drivers() {
 check "NUMA node and driver match sysfs" nodes_drivers
 
 # 4. Malformed requests are refused.
-check "malformed generic netlink requests are rejected" sh -c "\"$ABUSE\" vmbus | tee /dev/stderr | grep -q '^1\\.\\.3$' && ! \"$ABUSE\" vmbus | grep -q '^not ok'"
+check "malformed generic netlink requests are rejected" sh -c "\"$ABUSE\" vmbus | tee /dev/stderr | grep -q '^1\\.\\.4$' && ! \"$ABUSE\" vmbus | grep -q '^not ok'"
 
 # 5. It binds nothing: every device keeps the driver it had.
 check "binds no device" sh -c '! ls /sys/bus/vmbus/drivers/azl_vmbus/ | grep -q -- -'

@@ -201,7 +201,7 @@ abuse() {
 	out=$("$ABUSE" storvsc 2>&1)
 	rc=$?
 	echo "$out"
-	[ $rc -eq 0 ] && echo "$out" | grep -q '^1\.\.16$' && ! echo "$out" | grep -q '^not ok'
+	[ $rc -eq 0 ] && echo "$out" | grep -q '^1\.\.19$' && ! echo "$out" | grep -q '^not ok'
 }
 check "malformed generic netlink requests are rejected" abuse
 
