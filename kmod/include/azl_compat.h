@@ -17,7 +17,7 @@
 
 /*
  * What was checked and needs no shim (6.1, 6.12, 6.18):
- *  - generic netlink: genl_small_ops, resv_start_op, policy/maxattr,
+ *  - generic netlink: genl_ops with a policy and maxattr per op,
  *    mcgrps, genl_has_listeners(), genlmsg_multicast(), cb->args[].
  *    (Dump request attributes differ: genl_dumpit_info() in 6.1,
  *    genl_info_dump() from 6.6; no dump here reads request attributes.)
