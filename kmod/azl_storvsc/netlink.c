@@ -230,24 +230,6 @@ static int azl_reply_count(struct genl_info *info, unsigned int count)
 	return genlmsg_reply(msg, info);
 }
 
-/* HOST and LUN select the layer; LUN alone means nothing. */
-static int azl_parse_scope(struct genl_info *info, bool *has_host, u32 *host,
-			   bool *has_lun, u64 *lun)
-{
-	struct nlattr **attrs = info->attrs;
-
-	*has_host = !!attrs[AZL_STORVSC_A_HOST];
-	*has_lun = !!attrs[AZL_STORVSC_A_LUN];
-	*host = *has_host ? nla_get_u32(attrs[AZL_STORVSC_A_HOST]) : 0;
-	*lun = *has_lun ? nla_get_u64(attrs[AZL_STORVSC_A_LUN]) : 0;
-	if (*has_lun && !*has_host) {
-		NL_SET_ERR_MSG_ATTR(info->extack, attrs[AZL_STORVSC_A_LUN],
-				    "a LUN rule needs the HOST attribute too");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /*
  * Disk policy is storage administration: CAP_SYS_ADMIN, as writing the
  * same sysfs files needs, on top of the family's CAP_NET_ADMIN check.
@@ -260,6 +242,30 @@ static int azl_check_admin(struct sk_buff *skb, struct genl_info *info)
 	return -EPERM;
 }
 
+/*
+ * What every change request starts with: the caller's right to change
+ * policy, then the layer (HOST and LUN; LUN alone means nothing).
+ */
+static int azl_parse_scope(struct sk_buff *skb, struct genl_info *info, bool *has_host,
+			   u32 *host, bool *has_lun, u64 *lun)
+{
+	struct nlattr **attrs = info->attrs;
+	int ret = azl_check_admin(skb, info);
+
+	if (ret)
+		return ret;
+	*has_host = !!attrs[AZL_STORVSC_A_HOST];
+	*has_lun = !!attrs[AZL_STORVSC_A_LUN];
+	*host = *has_host ? nla_get_u32(attrs[AZL_STORVSC_A_HOST]) : 0;
+	*lun = *has_lun ? nla_get_u64(attrs[AZL_STORVSC_A_LUN]) : 0;
+	if (*has_lun && !*has_host) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[AZL_STORVSC_A_LUN],
+				    "a LUN rule needs the HOST attribute too");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int azl_set_policy(struct sk_buff *skb, struct genl_info *info)
 {
 	struct azl_storvsc_policy p = {};
@@ -269,9 +275,7 @@ static int azl_set_policy(struct sk_buff *skb, struct genl_info *info)
 	u64 lun;
 	int ret;
 
-	ret = azl_check_admin(skb, info);
-	if (!ret)
-		ret = azl_parse_scope(info, &has_host, &host, &has_lun, &lun);
+	ret = azl_parse_scope(skb, info, &has_host, &host, &has_lun, &lun);
 	if (ret)
 		return ret;
 	mask = azl_parse_knobs(info->attrs, &p);
@@ -306,9 +310,7 @@ static int azl_del_policy(struct sk_buff *skb, struct genl_info *info)
 	u64 lun;
 	int ret;
 
-	ret = azl_check_admin(skb, info);
-	if (!ret)
-		ret = azl_parse_scope(info, &has_host, &host, &has_lun, &lun);
+	ret = azl_parse_scope(skb, info, &has_host, &host, &has_lun, &lun);
 	if (ret)
 		return ret;
 	if (!has_host) {

@@ -102,24 +102,13 @@ static bool azl_listening(void)
 
 void azl_vmbus_notify_device(struct azl_vmbus_dev *d, u8 cmd)
 {
-	struct sk_buff *skb;
-	void *hdr;
-
-	if (!azl_listening())
-		return;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!skb)
-		return;
-	hdr = genlmsg_put(skb, 0, 0, &azl_vmbus_family, 0, cmd);
-	if (!hdr || azl_put_device(skb, d)) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	azl_multicast(skb);
+	azl_vmbus_notify_channel(d, cmd, NULL, NULL);
 }
 
-/* @snap may be NULL (the channel is gone): identity from @id only. */
+/*
+ * A device event when @id is NULL; a channel event otherwise, where @snap
+ * may be NULL (the channel is gone) and the identity comes from @id only.
+ */
 void azl_vmbus_notify_channel(struct azl_vmbus_dev *d, u8 cmd,
 			      const struct azl_vmbus_chan_id *id,
 			      const struct azl_vmbus_chan_snap *snap)
@@ -134,8 +123,8 @@ void azl_vmbus_notify_channel(struct azl_vmbus_dev *d, u8 cmd,
 		return;
 	hdr = genlmsg_put(skb, 0, 0, &azl_vmbus_family, 0, cmd);
 	if (!hdr || azl_put_device(skb, d) ||
-	    nla_put_u32(skb, AZL_VMBUS_A_CHAN_RELID, id->relid) ||
-	    nla_put_u16(skb, AZL_VMBUS_A_CHAN_SUBCHANNEL, id->subchannel) ||
+	    (id && (nla_put_u32(skb, AZL_VMBUS_A_CHAN_RELID, id->relid) ||
+		    nla_put_u16(skb, AZL_VMBUS_A_CHAN_SUBCHANNEL, id->subchannel))) ||
 	    (snap && nla_put_u32(skb, AZL_VMBUS_A_CHAN_TARGET_CPU, snap->target_cpu))) {
 		nlmsg_free(skb);
 		return;
