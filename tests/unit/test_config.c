@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+/* The configuration file: defaults, every [kvp] key, and clear errors. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static char *write_conf(const char *text)
+{
+	static char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/azl-config-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_missing_file_is_the_defaults(void **state)
+{
+	struct agent_config cfg;
+	struct root r;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(root_init(&r, "/nonexistent-azl-root"), 0);
+	assert_int_equal(config_load(&r, NULL, &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.kvp.enabled);
+	assert_true(cfg.kvp.set_ip_info);
+	assert_true(cfg.kvp.durable);
+	assert_int_equal(cfg.kvp.renderer, IP_RENDERER_AUTO);
+	assert_int_equal(cfg.kvp.resolve_timeout_ms, 1000);
+}
+
+static void test_every_kvp_key(void **state)
+{
+	char *path = write_conf("# comment\n[kvp]\nenabled = no\nset_ip_info = false\n"
+				"durable = off\nip_renderer = networkmanager\n"
+				"resolve_timeout_ms = 250\n");
+	struct agent_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(config_load(NULL, path, &cfg, err, sizeof(err)), 0);
+	assert_false(cfg.kvp.enabled);
+	assert_false(cfg.kvp.set_ip_info);
+	assert_false(cfg.kvp.durable);
+	assert_int_equal(cfg.kvp.renderer, IP_RENDERER_NETWORKMANAGER);
+	assert_int_equal(cfg.kvp.resolve_timeout_ms, 250);
+	unlink(path);
+}
+
+static void expect_error(const char *text, const char *needle)
+{
+	char *path = write_conf(text);
+	struct agent_config cfg;
+	char err[256];
+
+	assert_int_equal(config_load(NULL, path, &cfg, err, sizeof(err)), -EINVAL);
+	if (!strstr(err, needle))
+		fail_msg("error '%s' does not mention '%s'", err, needle);
+	assert_non_null(strstr(err, path));
+	unlink(path);
+}
+
+static void test_errors_name_key_and_line(void **state)
+{
+	(void)state;
+	expect_error("[kvp]\nenabled = maybe\n", "enabled: bad value (line 2)");
+	expect_error("[kvp]\nenable = yes\n", "enable: unknown key");
+	expect_error("[kvp]\nresolve_timeout_ms = 60000\n", "resolve_timeout_ms: bad value");
+	expect_error("[kvp]\nresolve_timeout_ms = -1\n", "resolve_timeout_ms: bad value");
+	expect_error("[kvp]\nip_renderer = ifupdown\n", "ip_renderer: bad value");
+	expect_error("[nosuch]\nkey = 1\n", "[nosuch] key: unknown key");
+	expect_error("[kvp\n", "syntax error");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_missing_file_is_the_defaults),
+		cmocka_unit_test(test_every_kvp_key),
+		cmocka_unit_test(test_errors_name_key_and_line),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
