@@ -267,12 +267,16 @@ static void record_copy_out(const char *rec, char *key, char *value)
 	}
 }
 
+/*
+ * The empty key is a key: the host may SET it and hv_kvp_daemon stores it,
+ * so the pools stay byte-identical only if we do too.
+ */
 static int check_key(const char *key, size_t *klen)
 {
 	if (!key)
 		return -EINVAL;
 	*klen = strnlen(key, KVP_KEY_SIZE);
-	return *klen == 0 || *klen >= KVP_KEY_SIZE ? -EINVAL : 0;
+	return *klen >= KVP_KEY_SIZE ? -EINVAL : 0;
 }
 
 static int build_record(char rec[R], const char *key, const char *value)

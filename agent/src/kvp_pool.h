@@ -31,7 +31,8 @@ void kvp_pool_close(struct kvp_pool *p);
 const char *kvp_pool_path(const struct kvp_pool *p);
 
 /*
- * key and value are NUL-terminated; a key must be 1..511 bytes and a value
+ * key and value are NUL-terminated; a key must be 0..511 bytes (the host may
+ * SET the empty key, and hv_kvp_daemon stores it) and a value
  * 0..2047 bytes, else -EINVAL.  A key lookup is an exact byte match with
  * the first record of that key, as hv_kvp_daemon does.
  */

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Pool 2 (KVP_POOL_AUTO): the ten facts every Linux guest reports to the
+ * host, computed when the host asks (research/kvp.md §2.3): host name and
+ * FQDN, addresses, OS and kernel, the transport version.  Nothing is cached
+ * across requests except a name lookup still in flight, and that lookup is
+ * bounded so a request always answers well before the kernel's 30 s.
+ */
+
+#include <netdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kvp_proto.h"
+#include "root.h"
+
+#define KVP_INTRINSIC_COUNT 10
+
+struct kvp_fqdn {
+	struct gaicb req;
+	struct addrinfo hints;
+	char host[256];     /* the name being (or last) resolved */
+	char fqdn[256];     /* its canonical name, "" until known */
+	bool pending;
+	uint64_t done_usec; /* when fqdn was resolved (CLOCK_MONOTONIC) */
+};
+
+struct kvp_intrinsic {
+	const struct root *root;
+	unsigned timeout_ms;          /* longest wait for a name lookup */
+	char version[KVP_VERSION_SIZE]; /* from the kernel's REGISTER reply */
+	struct kvp_fqdn fqdn;
+};
+
+void kvp_intrinsic_init(struct kvp_intrinsic *k, const struct root *r, unsigned timeout_ms);
+void kvp_intrinsic_done(struct kvp_intrinsic *k);
+
+/* Key and value of index 0..9 in the reference daemon's order; -ENOENT after. */
+int kvp_intrinsic_get(struct kvp_intrinsic *k, uint32_t index, char key[KVP_KEY_SIZE],
+		      char value[KVP_VALUE_SIZE]);
+/* Look a pool-2 key up by name; -ENOENT for a key that is not one of the ten. */
+int kvp_intrinsic_lookup(struct kvp_intrinsic *k, const char *key, char value[KVP_VALUE_SIZE]);
