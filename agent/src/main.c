@@ -29,6 +29,10 @@ static void usage(FILE *out)
 		"  kmod events [--count N]\n"
 		"                    print events of azl_vmbus and azl_storvsc as they happen\n"
 		"  kmod channels     the VMBus channels as azl_vmbus reports them\n"
+		"  kvp list|get|set|delete [--pool N] [--json]\n"
+		"                    the Hyper-V KVP pools (kvp --help)\n"
+		"  daemon [--debug]  the KVP exchange and other services (systemd runs it);\n"
+		"                    started as hv_kvp_daemon it is a drop-in for that daemon\n"
 		"\n"
 		"options:\n"
 		"  --root DIR        read the system under DIR instead of / (also AZL_ROOT)\n"
@@ -117,8 +121,14 @@ int main(int argc, char **argv)
 		{ "status", cmd_status },
 		{ "storvsc", cmd_storvsc },
 		{ "kmod", cmd_kmod },
+		{ "kvp", cmd_kvp },
+		{ "daemon", cmd_daemon },
 	};
 	struct global_options g = { 0 };
+	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+
+	if (strcmp(self, "hv_kvp_daemon") == 0)
+		return hv_kvp_daemon_main(argc, argv);
 
 	if (parse_global(argc, argv, &g, true) < 0 || optind >= argc) {
 		usage(stderr);

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `azl-agent daemon`: the long-running services on one sd-event loop.
+ * Started through a link named hv_kvp_daemon it is a drop-in for the
+ * kernel tree's daemon of that name: same options, same process name, the
+ * KVP service only.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "config.h"
+#include "kvp_service.h"
+#include "log.h"
+
+struct daemon_options {
+	bool debug;
+	bool foreground;
+	const char *config;
+};
+
+static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata)
+{
+	(void)userdata;
+	log_info("daemon: %s, stopping", strsignal((int)si->ssi_signo));
+	return sd_event_exit(sd_event_source_get_event(src), 0);
+}
+
+/* The loop: config, services, READY, run until SIGTERM or SIGINT. */
+static int run_daemon(const struct root *r, const struct daemon_options *o)
+{
+	sd_event *e = NULL;
+	struct agent_config cfg;
+	struct kvp_service *kvp = NULL;
+	char err[512];
+	sigset_t mask;
+	int ret;
+
+	log_set_debug(o->debug);
+	if (config_load(r, o->config, &cfg, err, sizeof(err)) < 0) {
+		log_error("daemon: %s", err);
+		return 1;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	ret = sd_event_default(&e);
+	if (ret >= 0)
+		ret = sd_event_add_signal(e, NULL, SIGTERM, on_signal, NULL);
+	if (ret >= 0)
+		ret = sd_event_add_signal(e, NULL, SIGINT, on_signal, NULL);
+	if (ret >= 0)
+		ret = sd_event_set_watchdog(e, true);
+	if (ret >= 0 && cfg.kvp.enabled) {
+		kvp = calloc(1, sizeof(*kvp));
+		ret = kvp ? kvp_service_start(kvp, e, r, &cfg) : -ENOMEM;
+	} else if (ret >= 0) {
+		log_notice("daemon: the KVP service is off ([kvp] enabled = no)");
+	}
+	if (ret < 0) {
+		log_error("daemon: cannot start: %s", strerror(-ret));
+	} else {
+		sd_notify(0, "READY=1");
+		ret = sd_event_loop(e);
+		sd_notify(0, "STOPPING=1");
+	}
+	if (kvp)
+		kvp_service_stop(kvp);
+	free(kvp);
+	sd_event_unref(e);
+	return ret < 0 ? 1 : 0;
+}
+
+static void daemon_usage(FILE *out, const char *name)
+{
+	fprintf(out,
+		"usage: %s [OPTIONS]\n"
+		"\n"
+		"The Hyper-V KVP exchange of azl-agent%s.\n"
+		"\n"
+		"  -n, --no-daemon   stay in the foreground%s\n"
+		"  -d, --debug       log every request\n"
+		"      --config FILE read FILE instead of /etc/azl-agent/azl-agent.conf\n"
+		"  -h, --help        this text\n",
+		name, strcmp(name, "hv_kvp_daemon") == 0 ? " (a drop-in for hv_kvp_daemon)" : "",
+		strcmp(name, "hv_kvp_daemon") == 0 ? "" : " (always; accepted for compatibility)");
+}
+
+static int parse_daemon_options(int argc, char **argv, const char *name, struct daemon_options *o)
+{
+	static const struct option longopts[] = {
+		{ "no-daemon", no_argument, NULL, 'n' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "ndh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			o->foreground = true;
+			break;
+		case 'd':
+			o->debug = true;
+			break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'h':
+			daemon_usage(stdout, name);
+			exit(0);
+		default:
+			daemon_usage(stderr, name);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", name, argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cmd_daemon(const struct global_options *g, int argc, char **argv)
+{
+	struct daemon_options o = { .foreground = true };
+	struct root r;
+
+	if (parse_daemon_options(argc, argv, "azl-agent daemon", &o) < 0)
+		return 2;
+	o.foreground = true; /* systemd runs it; forking is the link's business */
+	if (root_init(&r, g->root) < 0) {
+		fprintf(stderr, "azl-agent: root prefix too long\n");
+		return 2;
+	}
+	return run_daemon(&r, &o);
+}
+
+/*
+ * As hv_kvp_daemon: without -n, detach like the original (daemon(3): the
+ * parent exits, so exactly one process of that name remains).
+ */
+int hv_kvp_daemon_main(int argc, char **argv)
+{
+	struct daemon_options o = { 0 };
+	struct root r;
+
+	if (parse_daemon_options(argc, argv, "hv_kvp_daemon", &o) < 0)
+		return EXIT_FAILURE;
+	if (root_init(&r, NULL) < 0) {
+		fprintf(stderr, "hv_kvp_daemon: root prefix too long\n");
+		return EXIT_FAILURE;
+	}
+	if (!o.foreground) {
+		if (daemon(1, 0) < 0) {
+			perror("hv_kvp_daemon: daemon");
+			return EXIT_FAILURE;
+		}
+		log_to_syslog("KVP");
+	}
+	return run_daemon(&r, &o);
+}
