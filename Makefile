@@ -34,7 +34,7 @@ SANFLAGS :=
 OPT     := -O2
 endif
 
-AGENT_PKGS := json-c libnl-genl-3.0
+AGENT_PKGS := json-c libnl-genl-3.0 libnl-route-3.0 libsystemd inih
 TEST_PKGS  := cmocka
 
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
@@ -89,6 +89,25 @@ $(BUILD)/tests/genl_abuse: tests/kmod/tools/genl_abuse.c $(BUILD)/libazl-agent.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iagent/src $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libazl-agent.a $(AGENT_LIBS)
 
+# The KVP harness (tests/kvp/): the fake kernel side, the LD_PRELOAD shim that
+# hands a daemon the fake in place of /dev/vmbus/hv_kvp, and the pool stress
+# tool.  The shim is built without sanitizers: it also goes into the
+# reference hv_kvp_daemon.
+KVP_TOOLS := $(BUILD)/tests/kvp_host $(BUILD)/tests/kvp_shim.so $(BUILD)/tests/kvp_stress \
+	     $(BUILD)/tests/ipinfo_tool
+$(BUILD)/tests/kvp_host: tests/kvp/kvp_host.c tests/kvp/kvp_wire.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iagent/src $(ALL_LDFLAGS) -o $@ $<
+$(BUILD)/tests/kvp_shim.so: tests/kvp/kvp_shim.c tests/kvp/kvp_wire.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+$(BUILD)/tests/kvp_stress: tests/kvp/kvp_stress.c $(BUILD)/libazl-agent.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iagent/src $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libazl-agent.a $(AGENT_LIBS)
+$(BUILD)/tests/ipinfo_tool: tests/kvp/ipinfo_tool.c $(BUILD)/libazl-agent.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iagent/src $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libazl-agent.a $(AGENT_LIBS)
+
 # Targets that need packages first install them, then re-enter make so that
 # pkg-config is asked only once the packages are there.
 deps-build:
@@ -115,7 +134,7 @@ check-kmod-run: $(BUILD)/azl-agent $(KMOD_TOOLS)
 	@if [ -n "$(KMOD_CI_KDIR)" ]; then WERROR=$(WERROR) scripts/kmod-build.sh "$(KMOD_CI_KDIR)" "$(BUILD)/kmod" >/dev/null; fi
 	@tests/kmod/run.sh $(BUILD)
 
-check-run: $(BUILD)/azl-agent $(TEST_BINS) $(KMOD_TOOLS) fixtures
+check-run: $(BUILD)/azl-agent $(TEST_BINS) $(KMOD_TOOLS) $(KVP_TOOLS) fixtures
 	@tests/run.sh $(BUILD)
 
 demo: deps-build
@@ -127,8 +146,9 @@ demo-run: $(BUILD)/azl-agent fixtures
 bench: deps-bench
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: $(BUILD)/azl-agent fixtures
+bench-run: $(BUILD)/azl-agent $(KVP_TOOLS) fixtures
 	@bench/status.sh $(BUILD)
+	@bench/kvp.sh $(BUILD)
 
 # Longer fuzzing than the smoke run in `make check` (FUZZ_RUNS inputs per target).
 FUZZ_RUNS ?= 5000000
@@ -139,8 +159,13 @@ fuzz: deps-check
 kmod:
 	@WERROR=$(WERROR) scripts/kmod-build.sh "$(KDIR)" "$(BUILD)/kmod"
 
+LIBEXECDIR ?= $(PREFIX)/libexec
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 install: $(BUILD)/azl-agent
 	install -D -m 0755 $(BUILD)/azl-agent $(DESTDIR)$(SBINDIR)/azl-agent
+	install -d -m 0755 $(DESTDIR)$(LIBEXECDIR)/azl-agent
+	ln -sf $(SBINDIR)/azl-agent $(DESTDIR)$(LIBEXECDIR)/azl-agent/hv_kvp_daemon
+	install -D -m 0644 systemd/azl-kvp.service $(DESTDIR)$(UNITDIR)/azl-kvp.service
 
 clean:
 	rm -rf build

@@ -14,6 +14,9 @@ build        pkgconf            pkgconf-pkg-config
 build        libjson-c-dev      json-c-devel
 build        libnl-3-dev        libnl3-devel
 build        libnl-genl-3-dev   libnl3-devel
+build        libnl-route-3-dev  libnl3-devel
+build        libsystemd-dev     systemd-devel
+build        libinih-dev        inih-devel
 check        libcmocka-dev      libcmocka-devel
 check        diffutils          diffutils
 check        util-linux         util-linux
@@ -27,6 +30,8 @@ check        busybox-static     busybox
 check        cpio               cpio
 check        kmod               kmod
 check        xz-utils           xz
+check        iproute2           iproute
+check        hyperv-daemons     hyperv-daemons
 bench        time               time
 bench        hyperfine          hyperfine
 "

@@ -55,6 +55,14 @@ run_suite fixtures "$here/fixtures/check-fixtures.sh" "$build/fixtures"
 run_suite status-golden "$here/status/golden.sh"
 run_suite status-corrupt "$here/status/corrupt.sh"
 run_suite root-prefix "$here/lint/root-prefix.sh"
+# KVP: the pool store under concurrent appenders and SIGKILL.
+run_suite kvp-stress "$here/kvp/stress.sh" "$build"
+run_suite kvp-ipinfo "$here/kvp/ipinfo.sh" "$build"
+# KVP against the fake kernel side: ours alone, side by side with
+# hv_kvp_daemon, and the checks Microsoft's image validation makes (root; SKIP otherwise).
+run_suite kvp-session "$here/kvp/session.sh" "$build"
+run_suite kvp-diff "$here/kvp/diff.sh" "$build"
+run_suite kvp-lisa "$here/kvp/lisa.sh" "$build"
 run_suite fuzz-smoke "$here/fuzz/run.sh" "$build" 200000
 # Kernel: build against every installed header set, then boot the 6.12
 # build in QEMU with the guest suites (tests/kmod/README.md).

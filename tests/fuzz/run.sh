@@ -11,29 +11,40 @@ build=${1:?usage: tests/fuzz/run.sh BUILD_DIR [RUNS]}
 runs=${2:-20000}
 src="$here/../../agent/src"
 out="$build/fuzz"
-targets="interrupts:interrupts.c,sysfile.c,root.c ids:cpuset.c,vmbus_class.c,vmid.c"
+# name:sources ("all": every agent source but main.c, with the agent's libraries)
+targets="interrupts:interrupts.c,sysfile.c,root.c ids:cpuset.c,vmbus_class.c,vmid.c kvp:all"
+agent_pkgs="json-c libnl-genl-3.0 libnl-route-3.0 libsystemd inih"
 
-plan 2
+plan 3
 if ! command -v clang >/dev/null; then
-	skip "fuzz targets" "clang is not installed (scripts/deps.sh check installs it)"
-	skip "fuzz targets" "clang is not installed"
+	for t in $targets; do
+		skip "fuzz_${t%%:*}" "clang is not installed (scripts/deps.sh check installs it)"
+	done
 	exit 0
 fi
 mkdir -p "$out"
+"$here/kvp-seeds.sh" "$out/seeds-kvp"
 for t in $targets; do
-	name=${t%%:*} files=${t#*:}
-	srcs=$(printf "$src/%s " ${files//,/ })
+	name=${t%%:*} files=${t#*:} libs=
+	if [ "$files" = all ]; then
+		srcs=$(ls "$src"/*.c | grep -v '/main\.c$')
+		libs="$(pkg-config --cflags --libs $agent_pkgs)"
+	else
+		srcs=$(printf "$src/%s " ${files//,/ })
+	fi
 	# shellcheck disable=SC2086
-	if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -I"$src" \
+	if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -I"$src" -I"$here/../../kmod/include/uapi" \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o "$out/fuzz_$name" "$here/fuzz_$name.c" $srcs 2>"$out/$name.build.log"; then
+		-o "$out/fuzz_$name" "$here/fuzz_$name.c" $srcs $libs 2>"$out/$name.build.log"; then
 		not_ok "fuzz_$name builds"
 		diag "$(head -20 "$out/$name.build.log")"
 		continue
 	fi
 	mkdir -p "$out/corpus-$name"
+	seeds="$here/corpus/$name"
+	[ -d "$seeds" ] || seeds="$out/seeds-$name"
 	if "$out/fuzz_$name" -runs="$runs" -max_len=8192 "$out/corpus-$name" \
-		"$here/corpus/$name" >"$out/$name.log" 2>&1; then
+		"$seeds" >"$out/$name.log" 2>&1; then
 		ok "fuzz_$name: $runs inputs, no crash or sanitizer report"
 	else
 		not_ok "fuzz_$name: $runs inputs, no crash or sanitizer report"
