@@ -73,7 +73,7 @@ static const char *ntop(const struct ipinfo_ip *ip)
  * token of up to 2048 bytes into a 46-byte stack buffer.  Tokens of 2 KiB
  * in every list must be refused cleanly (ASan watches the copy).
  */
-static void test_parse_ip_val_buffer_overflow(void **state)
+static void test_defect1_parse_ip_val_buffer_overflow_every_list(void **state)
 {
 	struct ipinfo_cfg *c = cfg_new();
 	struct kvp_ip_info info;
@@ -450,7 +450,7 @@ static void test_render_networkd(void **state)
 	free(c);
 }
 
-static void test_render_keyfile(void **state)
+static void test_defect11_render_keyfile(void **state)
 {
 	struct ipinfo_cfg *c = cfg_new();
 	char err[256], *text = NULL, uuid[37], want[2048];
@@ -799,7 +799,7 @@ static void test_set_file_stays_when_apply_fails(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_ip_val_buffer_overflow),
+		cmocka_unit_test(test_defect1_parse_ip_val_buffer_overflow_every_list),
 		cmocka_unit_test(test_parse_ip),
 		cmocka_unit_test(test_mask_to_prefix),
 		cmocka_unit_test(test_prefix_to_mask4),
@@ -811,7 +811,7 @@ int main(void)
 		cmocka_unit_test(test_list_limits),
 		cmocka_unit_test(test_list_host_limits),
 		cmocka_unit_test(test_render_networkd),
-		cmocka_unit_test(test_render_keyfile),
+		cmocka_unit_test(test_defect11_render_keyfile),
 		cmocka_unit_test(test_keyfile_uuid),
 		cmocka_unit_test(test_ifname_ok),
 		cmocka_unit_test(test_resolv_conf),

@@ -161,7 +161,7 @@ static bool exists(const char *path)
 
 /* ---- layout and modes ------------------------------------------------- */
 
-static void test_layout(void **state)
+static void test_defect3_records_zero_padded(void **state)
 {
 	struct tree *t = *state;
 	struct kvp_pool *p = open_pool(t);
@@ -345,7 +345,7 @@ static void test_invalid(void **state)
 
 /* ---- hostile files ---------------------------------------------------- */
 
-static void test_key_without_nul(void **state)
+static void test_defect4_key_without_nul(void **state)
 {
 	struct tree *t = *state;
 	struct kvp_pool *p = open_pool(t);
@@ -364,6 +364,63 @@ static void test_key_without_nul(void **state)
 	assert_int_equal(kvp_pool_count(p), 2);
 	assert_int_equal(kvp_pool_get(p, want, v), 0);
 	assert_string_equal(v, "mine");
+	kvp_pool_close(p);
+}
+
+/*
+ * research/kvp.md §3.1 #4: hv_kvp_daemon's DELETE shifts later records with
+ * strcpy(), so a third-party record whose key fills its 512 bytes runs into
+ * its value.  Here it moves up byte for byte.
+ */
+static void test_defect4_delete_shifts_unterminated_record(void **state)
+{
+	struct tree *t = *state;
+	struct kvp_pool *p = open_pool(t);
+	char rec[R], *buf;
+	size_t len;
+
+	assert_int_equal(kvp_pool_set(p, "first", "1"), 0);
+	memset(rec, 'k', KVP_KEY_SIZE);
+	memset(rec + KVP_KEY_SIZE, 'v', KVP_VALUE_SIZE);
+	append_raw(t->pool, rec, R);
+	assert_int_equal(kvp_pool_delete(p, "first"), 0);
+	buf = slurp(t->pool, &len);
+	assert_int_equal(len, R);
+	assert_memory_equal(buf, rec, R);
+	free(buf);
+	kvp_pool_close(p);
+}
+
+/*
+ * research/kvp.md §3.1 #9: older hv_kvp_daemon copies read pools of more
+ * than 50 records (one allocation block) past their buffer.  A pool of 180
+ * records, grown by us and by an appender, reads back whole.
+ */
+static void test_defect9_more_than_50_records(void **state)
+{
+	struct tree *t = *state;
+	struct kvp_pool *p = open_pool(t);
+	char k[KVP_KEY_SIZE], v[KVP_VALUE_SIZE], rec[R];
+
+	for (unsigned i = 0; i < 120; i++) {
+		snprintf(k, sizeof(k), "ours-%u", i);
+		assert_int_equal(kvp_pool_set(p, k, k), 0);
+	}
+	for (unsigned i = 0; i < 60; i++) {
+		memset(rec, 0, R);
+		snprintf(rec, KVP_KEY_SIZE, "theirs-%u", i);
+		snprintf(rec + KVP_KEY_SIZE, KVP_VALUE_SIZE, "theirs-%u", i);
+		append_raw(t->pool, rec, R);
+	}
+	assert_int_equal(kvp_pool_count(p), 180);
+	for (uint32_t i = 0; i < 180; i++) {
+		assert_int_equal(kvp_pool_enumerate(p, i, k, v), 0);
+		assert_string_equal(k, v);
+	}
+	assert_int_equal(kvp_pool_get(p, "theirs-59", v), 0);
+	assert_int_equal(kvp_pool_delete(p, "ours-0"), 0);
+	assert_int_equal(kvp_pool_enumerate(p, 178, k, v), 0);
+	assert_string_equal(k, "theirs-59");
 	kvp_pool_close(p);
 }
 
@@ -503,7 +560,7 @@ static void hold_lock_and_append(const char *path, bool use_flock)
 	close(fds[0]);
 }
 
-static void test_locks_are_waited_for(void **state)
+static void test_defect7_both_locks_waited_for(void **state)
 {
 	struct tree *t = *state;
 	struct kvp_pool *p = open_pool(t);
@@ -609,7 +666,7 @@ static void crash_case(struct tree *t, enum op op, enum kvp_pool_crash at, bool 
 	kvp_pool_close(p);
 }
 
-static void test_crash_replay(void **state)
+static void test_defect7_crash_replay(void **state)
 {
 	struct tree *t = *state;
 	static const enum kvp_pool_crash points[] = {
@@ -762,18 +819,20 @@ static void test_durable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defect3_records_zero_padded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_set_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_keeps_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_without_nul, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defect4_key_without_nul, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defect4_delete_shifts_unterminated_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defect9_more_than_50_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_trailing_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_external_appender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_external_rewrite, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_locks_are_waited_for, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crash_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defect7_both_locks_waited_for, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defect7_crash_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_replays, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_journal, setup, teardown),
