@@ -58,6 +58,7 @@ run_suite root-prefix "$here/lint/root-prefix.sh"
 # KVP: the pool store under concurrent appenders and SIGKILL.
 run_suite kvp-stress "$here/kvp/stress.sh" "$build"
 run_suite kvp-ipinfo "$here/kvp/ipinfo.sh" "$build"
+run_suite kvp-cli "$here/kvp/cli.sh" "$build"
 # KVP against the fake kernel side: ours alone, side by side with
 # hv_kvp_daemon, and the checks Microsoft's image validation makes (root; SKIP otherwise).
 run_suite kvp-session "$here/kvp/session.sh" "$build"

@@ -125,7 +125,7 @@ static int kvp_list(const struct root *r, const struct kvp_options *o)
 		if (!o->pool_given || pool == o->pool)
 			ret = list_pool(r, pool, arr) < 0 ? -EIO : ret;
 	if (arr) {
-		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));
+		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(arr);
 	}
 	return ret;
@@ -206,7 +206,7 @@ static int kvp_key_op(const struct root *r, const struct kvp_options *o, const c
 		if (arr) {
 			print_record(arr, o->pool, args[0], value);
 			puts(json_object_to_json_string_ext(json_object_array_get_idx(arr, 0),
-							    JSON_C_TO_STRING_PRETTY));
+							    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 			json_object_put(arr);
 		} else {
 			puts(value);
@@ -222,13 +222,19 @@ int cmd_kvp(const struct global_options *g, int argc, char **argv)
 	struct root r;
 	int ret;
 
-	optind = 1;
 	if (argc < 2) {
 		kvp_usage(stderr);
 		return 2;
 	}
+	/*
+	 * Options may follow the key (`kvp get KEY --json`): parse from the
+	 * verb on, and make getopt start afresh (optind 0), because main()
+	 * left it in stop-at-the-first-word mode.
+	 */
 	verb = argv[1];
-	optind = 2;
+	argc--;
+	argv++;
+	optind = 0;
 	if (parse_kvp_options(argc, argv, &o) < 0)
 		return 2;
 	if (root_init(&r, g->root) < 0) {
