@@ -22,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tests/kvp/lib.sh"
 scale=${BENCH_RUNS:-100}
 
-echo "bench/kvp: azl-agent daemon vs $kvp_reference -n ($(nproc) CPUs)"
+echo "bench/kvp: azl-agent daemon vs $kvp_reference -n ($(nproc) CPUs; harness and daemons on CPU ${BENCH_CPU-0})"
 why=$(kvp_unusable)
 [ -z "$why" ] && [ ! -x "$kvp_reference" ] && why="no $kvp_reference (Debian/Fedora: hyperv-daemons)"
 if [ -n "$why" ]; then
@@ -54,7 +54,8 @@ EOF
 }
 # shellcheck disable=SC2016 # expanded in the namespace
 rss='for _ in $(seq 3000); do grep -qx rss "$OUT/transcript" && break; sleep 0.02; done
-grep -E "^Vm(HWM|RSS):" /proc/$DAEMON_PID/status'
+grep -E "^(Vm(HWM|RSS)|RssAnon):" /proc/$DAEMON_PID/status
+grep -E "^Pss:" /proc/$DAEMON_PID/smaps_rollup'
 
 run() { # NAME DAEMON ARGS...
 	local name=$1
@@ -67,6 +68,11 @@ run() { # NAME DAEMON ARGS...
 		exit 1
 	fi
 }
+# Host and daemon on one CPU (BENCH_CPU, "" for none): on this kind of VM a
+# wakeup across CPUs costs ~50 us, which would measure the hypervisor's
+# IPIs rather than either daemon.  Both daemons run the same way.
+bench_cpu=${BENCH_CPU-0}
+[ -z "$bench_cpu" ] || taskset -cp "$bench_cpu" $$ >/dev/null
 run ref "$kvp_reference" -n
 run ours "$kvp_agent" daemon
 
@@ -112,6 +118,12 @@ ref_hwm=$(kib ref VmHWM) ref_rss=$(kib ref VmRSS) our_hwm=$(kib ours VmHWM) our_
 printf '%-48s %12s %12s %9s\n' "daemon memory after the run (KiB)" hv_kvp_daemon azl-agent ""
 awk -v a="$ref_hwm" -v b="$our_hwm" 'BEGIN { printf "%-48s %12d %12d %9.2fx\n", "VmHWM (peak RSS)", a, b, (b ? a / b : 0) }'
 awk -v a="$ref_rss" -v b="$our_rss" 'BEGIN { printf "%-48s %12d %12d %9.2fx\n", "VmRSS", a, b, (b ? a / b : 0) }'
+# Most of either RSS is shared library text faulted in around what is used;
+# the private part and the proportional share say what the daemon costs.
+for f in RssAnon Pss; do
+	awk -v l="$f" -v a="$(kib ref $f)" -v b="$(kib ours $f)" 'BEGIN {
+		printf "%-48s %12d %12d %9.2fx\n", l (l == "Pss" ? " (shared pages divided)" : " (private)"), a, b, (b ? a / b : 0) }'
+done
 
 ip_r=${r["getip 00:15:5D:00:00:01 both"]} ip_o=${o["getip 00:15:5D:00:00:01 both"]}
 e0_o=${o["enumerate 4 0"]} e1_o=${o["enumerate 1 500"]} e0_r=${r["enumerate 4 0"]} e1_r=${r["enumerate 1 500"]}

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,12 @@ static int run_daemon(const struct root *r, const struct daemon_options *o)
 	int ret;
 
 	log_set_debug(o->debug);
+	/*
+	 * One malloc arena: the only other thread is glibc's name-lookup
+	 * worker, and an arena of its own would cost more memory than the
+	 * whole pool index of a large pool.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	if (config_load(r, o->config, &cfg, err, sizeof(err)) < 0) {
 		log_error("daemon: %s", err);
 		return 1;

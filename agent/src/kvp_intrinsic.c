@@ -7,7 +7,6 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,12 +32,20 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+static void os_release(const struct root *r, const char *field, char *out, size_t len);
+
 void kvp_intrinsic_init(struct kvp_intrinsic *k, const struct root *r, unsigned timeout_ms)
 {
 	memset(k, 0, sizeof(*k));
 	k->root = r;
 	k->timeout_ms = timeout_ms;
 	snprintf(k->version, sizeof(k->version), "Unknown version");
+	if (uname(&k->uts) < 0)
+		memset(&k->uts, 0, sizeof(k->uts));
+	os_release(r, "NAME", k->os_name, sizeof(k->os_name));
+	if (!k->os_name[0])
+		snprintf(k->os_name, sizeof(k->os_name), "%s", k->uts.sysname);
+	os_release(r, "VERSION_ID", k->os_version, sizeof(k->os_version));
 }
 
 void kvp_intrinsic_done(struct kvp_intrinsic *k)
@@ -203,27 +210,21 @@ static void os_release(const struct root *r, const char *field, char *out, size_
 
 static void intrinsic_value(struct kvp_intrinsic *k, uint32_t index, char *v, size_t len)
 {
-	struct utsname u;
+	const struct utsname *u = &k->uts;
 
-	if (uname(&u) < 0)
-		memset(&u, 0, sizeof(u));
 	switch (index) {
 	case 0: intrinsic_fqdn(k, v, len); break;
 	case 1: snprintf(v, len, "%s", k->version); break;
 	case 2: intrinsic_addresses(AF_INET, v, len); break;
 	case 3: intrinsic_addresses(AF_INET6, v, len); break;
-	case 4: snprintf(v, len, "%s", u.release); break;
-	case 5:
-		os_release(k->root, "NAME", v, len);
-		if (!v[0])
-			snprintf(v, len, "%s", u.sysname);
-		break;
-	case 6: os_release(k->root, "VERSION_ID", v, len); break;
+	case 4: snprintf(v, len, "%s", u->release); break;
+	case 5: snprintf(v, len, "%s", k->os_name); break;
+	case 6: snprintf(v, len, "%s", k->os_version); break;
 	case 7: v[0] = '\0'; break; /* only legacy release files had a minor version */
 	case 8: /* the host expects x.y.z: the release up to its first '-' */
-		snprintf(v, len, "%.*s", (int)strcspn(u.release, "-"), u.release);
+		snprintf(v, len, "%.*s", (int)strcspn(u->release, "-"), u->release);
 		break;
-	default: snprintf(v, len, "%s", u.machine); break;
+	default: snprintf(v, len, "%s", u->machine); break;
 	}
 }
 

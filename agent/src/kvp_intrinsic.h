@@ -4,14 +4,18 @@
 /*
  * Pool 2 (KVP_POOL_AUTO): the ten facts every Linux guest reports to the
  * host, computed when the host asks (research/kvp.md §2.3): host name and
- * FQDN, addresses, OS and kernel, the transport version.  Nothing is cached
- * across requests except a name lookup still in flight, and that lookup is
- * bounded so a request always answers well before the kernel's 30 s.
+ * FQDN, addresses, OS and kernel, the transport version.  Host name, FQDN
+ * and addresses are read when the host asks (a lookup still in flight is
+ * the only thing carried over, and it is bounded so a request always
+ * answers well before the kernel's 30 s); the kernel release and the
+ * os-release fields cannot change without a restart of the service that
+ * matters, so they are read once.
  */
 
 #include <netdb.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/utsname.h>
 
 #include "kvp_proto.h"
 #include "root.h"
@@ -32,6 +36,9 @@ struct kvp_intrinsic {
 	unsigned timeout_ms;          /* longest wait for a name lookup */
 	char version[KVP_VERSION_SIZE]; /* from the kernel's REGISTER reply */
 	struct kvp_fqdn fqdn;
+	struct utsname uts;
+	char os_name[256];    /* os-release NAME, else the kernel's sysname */
+	char os_version[256]; /* os-release VERSION_ID */
 };
 
 void kvp_intrinsic_init(struct kvp_intrinsic *k, const struct root *r, unsigned timeout_ms);
