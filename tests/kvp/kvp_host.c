@@ -79,6 +79,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -656,13 +658,29 @@ static int32_t on_write(struct host *h, const uint8_t *m, size_t len)
 		     get_u32(m, 0), len);
 		return EINVAL;
 	}
+	h->queued = false; /* a reply: the request was read */
 	convert_reply(h, m);
 	h->state = K_READY;
 	return 0;
 }
 
+/*
+ * Was the queued message read?  The shim says so only for the
+ * registration reply; a request is known read when its reply comes, or
+ * when nothing we sent is left in the socket (SIOCOUTQ counts what the
+ * peer has not dequeued yet).
+ */
+static void refresh_queued(struct host *h)
+{
+	int outq;
+
+	if (h->queued && h->cfd >= 0 && ioctl(h->cfd, SIOCOUTQ, &outq) == 0 && outq == 0)
+		h->queued = false;
+}
+
 static void on_timeout(struct host *h)
 {
+	refresh_queued(h);
 	hlog(h, "request op %u timed out%s", h->txn.op, h->queued ? " (still unread)" : "");
 	txn_finish(h, ST_E_FAIL, "timeout");
 	h->state = K_READY;
@@ -930,6 +948,7 @@ static void run_request(struct host *h, const uint8_t *msg, unsigned flags, stru
 		res->done = true;
 		return;
 	}
+	refresh_queued(h);
 	if (h->queued) { /* the last request was never read: no room */
 		res->status = ST_E_FAIL;
 		res->note = "queue full";

@@ -21,9 +21,11 @@
  * write(), byte for byte.  A shorter packet is a notice from the shim
  * (the shim fails writes shorter than a message itself, as the kernel
  * does, so they never reach the host):
- *   KVP_WIRE_CONSUMED  the daemon read the queued message (the kernel's
- *                      on_read: registration completes only then, and an
- *                      unread request is what makes the next one fail).
+ *   KVP_WIRE_CONSUMED  the daemon read the registration reply (the
+ *                      kernel's on_read: registration completes only
+ *                      then).  That a request was read the host learns
+ *                      from its reply, or from SIOCOUTQ on its socket
+ *                      (an unread request makes the next one fail).
  *   KVP_WIRE_REQUEUE   the shim was waiting for an ACK and received a
  *                      queued message first (the host queued a request
  *                      while the daemon was writing): the host sends it
