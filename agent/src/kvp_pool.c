@@ -88,6 +88,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -492,39 +493,86 @@ static int pool_replaced(const struct kvp_pool *p)
 
 /* ---- locks ------------------------------------------------------------ */
 
-static int record_lock(int fd, short type)
+/*
+ * The pools are world-readable (0644, as tools and image validation
+ * expect), and a read-only descriptor is enough to take flock() or a read
+ * lock: any local user could hold one forever.  So we never wait without a
+ * limit: we try, back off (0.1 ms doubling to 10 ms) and give up after
+ * KVP_LOCK_WAIT_MS with -ETIMEDOUT, which the host sees as a failed
+ * request, not a daemon that stopped answering.  Honest writers (cloud-init,
+ * azure-init, hv_kvp_daemon) hold the locks for microseconds.
+ */
+#define KVP_LOCK_WAIT_MS 2000
+
+static int record_trylock(int fd, short type)
 {
 	struct flock fl = { .l_type = type, .l_whence = SEEK_SET };
 	int r;
 
 	do
-		r = fcntl(fd, F_OFD_SETLKW, &fl);
+		r = fcntl(fd, F_OFD_SETLK, &fl);
 	while (r < 0 && errno == EINTR);
 	if (r < 0 && errno == EINVAL) /* no OFD locks: a classic POSIX lock */
 		do
-			r = fcntl(fd, type == F_UNLCK ? F_SETLK : F_SETLKW, &fl);
+			r = fcntl(fd, F_SETLK, &fl);
 		while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EACCES) /* what F_SETLK says for "held" */
+		errno = EAGAIN;
 	return r < 0 ? -errno : 0;
 }
 
-static int lock_fd(int fd, bool excl)
+static int flock_try(int fd, int op)
 {
 	int r;
 
 	do
-		r = flock(fd, excl ? LOCK_EX : LOCK_SH);
+		r = flock(fd, op | LOCK_NB);
 	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	r = record_lock(fd, excl ? F_WRLCK : F_RDLCK);
-	if (r < 0)
-		flock(fd, LOCK_UN);
-	return r;
+	return r < 0 ? -errno : 0;
+}
+
+static int64_t lock_now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Both locks, or neither: -ETIMEDOUT after KVP_LOCK_WAIT_MS of contention. */
+static int lock_fd(int fd, bool excl)
+{
+	int64_t deadline = lock_now_usec() + KVP_LOCK_WAIT_MS * 1000;
+	useconds_t pause = 100;
+	int r;
+
+	for (;;) {
+		r = flock_try(fd, excl ? LOCK_EX : LOCK_SH);
+		if (r == 0) {
+			r = record_trylock(fd, excl ? F_WRLCK : F_RDLCK);
+			if (r < 0)
+				flock(fd, LOCK_UN);
+		}
+		if (r != -EWOULDBLOCK && r != -EAGAIN)
+			return r;
+		if (lock_now_usec() >= deadline)
+			return -ETIMEDOUT;
+		usleep(pause);
+		pause = pause < 10000 ? pause * 2 : 10000;
+	}
+}
+
+static void record_unlock(int fd)
+{
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+
+	if (fcntl(fd, F_OFD_SETLK, &fl) < 0 && errno == EINVAL)
+		fcntl(fd, F_SETLK, &fl);
 }
 
 static void unlock_fd(int fd)
 {
-	record_lock(fd, F_UNLCK);
+	record_unlock(fd);
 	flock(fd, LOCK_UN);
 }
 

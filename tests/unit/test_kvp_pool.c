@@ -560,6 +560,44 @@ static void hold_lock_and_append(const char *path, bool use_flock)
 	close(fds[0]);
 }
 
+/*
+ * Any local user can read a 0644 pool and so hold flock(LOCK_SH) on it
+ * for ever.  The store gives up after its bounded wait instead of
+ * stopping the daemon: the request fails, the next one is served.
+ */
+static void test_lock_held_forever_times_out(void **state)
+{
+	struct tree *t = *state;
+	struct kvp_pool *p = open_pool(t);
+	char v[KVP_VALUE_SIZE];
+	int fds[2], status;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(kvp_pool_set(p, "k", "v"), 0);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(t->pool, O_RDONLY);
+
+		if (fd < 0 || flock(fd, LOCK_SH) < 0 || write(fds[1], "L", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	assert_int_equal(kvp_pool_set(p, "k", "w"), -ETIMEDOUT);
+	kill(pid, SIGKILL);
+	assert_true(waitpid(pid, &status, 0) == pid);
+	assert_int_equal(kvp_pool_get(p, "k", v), 0);
+	assert_string_equal(v, "v");
+	assert_int_equal(kvp_pool_set(p, "k", "w"), 0);
+	kvp_pool_close(p);
+}
+
 static void test_defect7_both_locks_waited_for(void **state)
 {
 	struct tree *t = *state;
@@ -832,6 +870,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_external_appender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_external_rewrite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_defect7_both_locks_waited_for, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_held_forever_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_defect7_crash_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_replays, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_journal, setup, teardown),
