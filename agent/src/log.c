@@ -30,25 +30,45 @@ bool log_debug_enabled(void)
 	return debug_on;
 }
 
+/*
+ * Log lines carry strings the Hyper-V host chose (keys, adapter ids).  A
+ * newline in one would start a new journal entry with a priority prefix of
+ * the host's choosing, so every control byte is written as \xNN: one call,
+ * one line, whatever the arguments hold.
+ */
+static void escape_controls(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < len; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o] = '\0';
+}
+
 void log_msg(int priority, const char *fmt, ...)
 {
 	static int journal = -1;
+	char raw[2048], line[sizeof(raw) * 4];
 	va_list ap;
 
 	if (priority == LOG_DEBUG && !debug_on)
 		return;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	escape_controls(raw, line, sizeof(line));
 	if (use_syslog) {
-		va_start(ap, fmt);
-		vsyslog(priority, fmt, ap);
-		va_end(ap);
+		syslog(priority, "%s", line);
 		return;
 	}
 	if (journal < 0)
 		journal = getenv("JOURNAL_STREAM") != NULL;
 	if (journal)
-		fprintf(stderr, "<%d>", priority);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+		fprintf(stderr, "<%d>%s\n", priority, line);
+	else
+		fprintf(stderr, "%s\n", line);
 }
