@@ -48,61 +48,98 @@ void kvp_intrinsic_init(struct kvp_intrinsic *k, const struct root *r, unsigned 
 	os_release(r, "VERSION_ID", k->os_version, sizeof(k->os_version));
 }
 
+struct fqdn_lookup {
+	struct gaicb req;
+	struct addrinfo hints;
+	char host[256];
+};
+
+/*
+ * Free a lookup, or leave it to glibc's resolver thread when it is still
+ * running: that thread writes into it when it finishes, so freeing it
+ * would be a use after free.  Only a service stopping while DNS hangs
+ * gets here with one running; the few hundred bytes go with the process.
+ */
+static void lookup_release(struct fqdn_lookup *l)
+{
+	if (!l)
+		return;
+	if (gai_error(&l->req) == EAI_INPROGRESS && gai_cancel(&l->req) == EAI_NOTCANCELED)
+		return;
+	if (gai_error(&l->req) == 0 && l->req.ar_result)
+		freeaddrinfo(l->req.ar_result);
+	free(l);
+}
+
 void kvp_intrinsic_done(struct kvp_intrinsic *k)
 {
-	/* A lookup still running owns its result list; wait it out, briefly. */
-	if (k->fqdn.pending) {
-		struct gaicb *list[] = { &k->fqdn.req };
-
-		if (gai_cancel(&k->fqdn.req) == EAI_NOTCANCELED) {
-			struct timespec ts = { .tv_sec = 1 };
-
-			gai_suspend((const struct gaicb *const *)list, 1, &ts);
-		}
-		if (gai_error(&k->fqdn.req) == 0 && k->fqdn.req.ar_result)
-			freeaddrinfo(k->fqdn.req.ar_result);
-	}
-	k->fqdn.pending = false;
+	lookup_release(k->fqdn.running);
+	lookup_release(k->fqdn.abandoned);
+	k->fqdn.running = k->fqdn.abandoned = NULL;
 }
 
 /* Start an asynchronous canonical-name lookup of host (glibc getaddrinfo_a). */
-static void fqdn_start(struct kvp_fqdn *f, const char *host)
+static struct fqdn_lookup *lookup_start(const char *host)
 {
-	struct gaicb *list[] = { &f->req };
+	struct fqdn_lookup *l = calloc(1, sizeof(*l));
+	struct gaicb *list[1];
 
-	snprintf(f->host, sizeof(f->host), "%s", host);
-	f->fqdn[0] = '\0';
-	memset(&f->req, 0, sizeof(f->req));
-	memset(&f->hints, 0, sizeof(f->hints));
-	f->hints.ai_family = AF_UNSPEC;
-	f->hints.ai_flags = AI_CANONNAME;
-	f->req.ar_name = f->host;
-	f->req.ar_request = &f->hints;
-	f->pending = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL) == 0;
+	if (!l)
+		return NULL;
+	snprintf(l->host, sizeof(l->host), "%s", host);
+	l->hints.ai_family = AF_UNSPEC;
+	l->hints.ai_flags = AI_CANONNAME;
+	l->req.ar_name = l->host;
+	l->req.ar_request = &l->hints;
+	list[0] = &l->req;
+	if (getaddrinfo_a(GAI_NOWAIT, list, 1, NULL) != 0) {
+		free(l);
+		return NULL;
+	}
+	return l;
 }
 
-/* Take a finished lookup's answer; false while it is still running. */
-static bool fqdn_collect(struct kvp_fqdn *f, unsigned wait_ms)
+/* Wait up to wait_ms for the running lookup; true once it is over (and freed). */
+static bool lookup_collect(struct kvp_fqdn *f, unsigned wait_ms)
 {
-	const struct gaicb *const list[] = { &f->req };
+	struct fqdn_lookup *l = f->running;
+	const struct gaicb *const list[] = { &l->req };
 	struct timespec ts = { .tv_sec = wait_ms / 1000, .tv_nsec = (long)(wait_ms % 1000) * 1000000 };
 	int ret;
 
-	if (gai_error(&f->req) == EAI_INPROGRESS)
+	if (wait_ms && gai_error(&l->req) == EAI_INPROGRESS)
 		gai_suspend(list, 1, &ts);
-	ret = gai_error(&f->req);
+	ret = gai_error(&l->req);
 	if (ret == EAI_INPROGRESS)
 		return false;
-	f->pending = false;
-	f->done_usec = now_usec();
-	if (ret == 0 && f->req.ar_result && f->req.ar_result->ai_canonname)
-		snprintf(f->fqdn, sizeof(f->fqdn), "%s", f->req.ar_result->ai_canonname);
+	snprintf(f->host, sizeof(f->host), "%s", l->host);
+	f->fqdn[0] = '\0';
+	if (ret == 0 && l->req.ar_result && l->req.ar_result->ai_canonname)
+		snprintf(f->fqdn, sizeof(f->fqdn), "%s", l->req.ar_result->ai_canonname);
 	else
-		log_debug("kvp: cannot resolve %s: %s", f->host, gai_strerror(ret));
-	if (ret == 0)
-		freeaddrinfo(f->req.ar_result);
-	f->req.ar_result = NULL;
+		log_debug("kvp: cannot resolve %s: %s", l->host, gai_strerror(ret));
+	f->done_usec = now_usec();
+	f->running = NULL;
+	lookup_release(l);
 	return true;
+}
+
+/*
+ * A lookup for a name the host no longer has is set aside, so a rename
+ * while DNS is slow (provisioning does exactly that) starts a lookup of
+ * the new name at once.  One is kept aside at most; it is freed when
+ * glibc is done with it.
+ */
+static void lookup_set_aside(struct kvp_fqdn *f)
+{
+	if (f->abandoned && gai_error(&f->abandoned->req) != EAI_INPROGRESS) {
+		lookup_release(f->abandoned);
+		f->abandoned = NULL;
+	}
+	if (!f->abandoned) {
+		f->abandoned = f->running;
+		f->running = NULL;
+	}
 }
 
 /*
@@ -120,16 +157,14 @@ static void intrinsic_fqdn(struct kvp_intrinsic *k, char *out, size_t len)
 	if (gethostname(host, sizeof(host)) < 0)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
-	if (!f->pending && (strcmp(host, f->host) != 0 || !f->fqdn[0] ||
-			    now_usec() - f->done_usec > FQDN_MAX_AGE_USEC)) {
-		char last[256];
-
-		snprintf(last, sizeof(last), "%s", strcmp(host, f->host) == 0 ? f->fqdn : "");
-		fqdn_start(f, host);
-		snprintf(f->fqdn, sizeof(f->fqdn), "%s", last);
-	}
-	if (f->pending && strcmp(host, f->host) == 0)
-		fqdn_collect(f, k->timeout_ms);
+	if (f->running && strcmp(f->running->host, host) != 0 && !lookup_collect(f, 0))
+		lookup_set_aside(f);
+	if (!f->running && (strcmp(host, f->host) != 0 || !f->fqdn[0] ||
+			    now_usec() - f->done_usec > FQDN_MAX_AGE_USEC))
+		f->running = lookup_start(host);
+	/* Wait only when there is nothing to answer yet for this name. */
+	if (f->running && strcmp(f->running->host, host) == 0)
+		lookup_collect(f, strcmp(host, f->host) == 0 && f->fqdn[0] ? 0 : k->timeout_ms);
 	snprintf(out, len, "%s", strcmp(host, f->host) == 0 && f->fqdn[0] ? f->fqdn : host);
 }
 

@@ -22,13 +22,15 @@
 
 #define KVP_INTRINSIC_COUNT 10
 
+/* One name lookup; on the heap, because glibc's resolver thread owns it while it runs. */
+struct fqdn_lookup;
+
 struct kvp_fqdn {
-	struct gaicb req;
-	struct addrinfo hints;
-	char host[256];     /* the name being (or last) resolved */
-	char fqdn[256];     /* its canonical name, "" until known */
-	bool pending;
-	uint64_t done_usec; /* when fqdn was resolved (CLOCK_MONOTONIC) */
+	struct fqdn_lookup *running;   /* for the current host name */
+	struct fqdn_lookup *abandoned; /* for a name the host no longer has */
+	char host[256];                /* the name of the last finished lookup */
+	char fqdn[256];                /* its canonical name, "" if none */
+	uint64_t done_usec;            /* when it finished (CLOCK_MONOTONIC) */
 };
 
 struct kvp_intrinsic {
