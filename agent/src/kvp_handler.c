@@ -11,15 +11,40 @@
 /* Not in the uapi header: the status for an operation we do not know. */
 #define KVP_NOT_SUPPORTED 0x80070032u
 
+/* Say what an open found left behind by a writer that died. */
+static void log_recovery(const struct kvp_pool *p, unsigned pool)
+{
+	struct kvp_pool_recovery rec;
+
+	kvp_pool_recovered(p, &rec);
+	if (rec.replayed || rec.torn || rec.stale)
+		log_notice("kvp: pool %u: a writer died mid-change: %u change(s) completed, "
+			   "%u unfinished one(s) dropped, %u outdated journal(s) discarded",
+			   pool, rec.replayed, rec.torn, rec.stale);
+}
+
+/*
+ * Open a pool on first use.  A pool that cannot be opened is tried again
+ * at each request for it (the host walks pools periodically), but its
+ * error is logged once, not once per request.
+ */
 static struct kvp_pool *handler_pool(struct kvp_handler *h, unsigned pool)
 {
 	int ret;
 
-	if (!h->pools[pool]) {
-		ret = kvp_pool_open(h->root, pool, h->cfg->kvp.durable, &h->pools[pool]);
-		if (ret < 0)
+	if (h->pools[pool])
+		return h->pools[pool];
+	ret = kvp_pool_open(h->root, pool, h->cfg->kvp.durable, &h->pools[pool]);
+	if (ret < 0) {
+		if (ret != h->pool_error[pool])
 			log_error("kvp: cannot open pool %u: %s", pool, strerror(-ret));
+		h->pool_error[pool] = ret;
+		return NULL;
 	}
+	if (h->pool_error[pool])
+		log_notice("kvp: pool %u is open again", pool);
+	h->pool_error[pool] = 0;
+	log_recovery(h->pools[pool], pool);
 	return h->pools[pool];
 }
 

@@ -19,6 +19,7 @@ struct kvp_handler {
 	const struct root *root;
 	const struct agent_config *cfg;
 	struct kvp_pool *pools[KVP_POOL_COUNT]; /* NULL until opened */
+	int pool_error[KVP_POOL_COUNT];         /* last open error, logged once */
 	struct kvp_intrinsic intrinsic;
 	struct kvp_ip_info ip; /* 7 KiB of scratch for the IP operations */
 };

@@ -168,11 +168,19 @@ static void service_open(struct kvp_service *s)
 			}
 			return;
 		}
-		log_error("kvp: cannot open %s: %s%s", s->device, strerror(-ret),
-			  ret == -EBUSY ? " (another KVP daemon holds it)" : "");
+		/* Retried every 5 s; said once, not every 5 s. */
+		if (ret != s->open_error)
+			log_error("kvp: cannot open %s: %s%s; trying again every %llu s", s->device,
+				  strerror(-ret),
+				  ret == -EBUSY ? " (another KVP daemon holds it)" : "",
+				  KVP_RETRY_USEC / 1000000);
+		s->open_error = ret;
 		arm_retry(s, KVP_RETRY_USEC);
 		return;
 	}
+	if (s->open_error)
+		log_notice("kvp: %s is open now", s->device);
+	s->open_error = 0;
 	ret = send_registration(s);
 	if (ret < 0) {
 		log_error("kvp: the kernel refused our registration: %s", strerror(-ret));

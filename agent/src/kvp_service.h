@@ -29,6 +29,7 @@ struct kvp_service {
 	enum kvp_state state;
 	sd_event_source *io, *watch, *retry;
 	unsigned long requests, registrations;
+	int open_error; /* the last open() error, logged once until it changes */
 	struct hv_kvp_msg msg; /* the one message in flight (7432 bytes) */
 };
 
