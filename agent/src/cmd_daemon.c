@@ -95,7 +95,7 @@ static void daemon_usage(FILE *out, const char *name)
 		"\n"
 		"  -n, --no-daemon   stay in the foreground%s\n"
 		"  -d, --debug       log every request\n"
-		"      --config FILE read FILE instead of /etc/azl-agent/azl-agent.conf\n"
+		"      --config FILE read FILE instead of /etc/azl-agent.conf and its .conf.d\n"
 		"  -h, --help        this text\n",
 		name, strcmp(name, "hv_kvp_daemon") == 0 ? " (a drop-in for hv_kvp_daemon)" : "",
 		strcmp(name, "hv_kvp_daemon") == 0 ? "" : " (always; accepted for compatibility)");

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The agent's configuration file, read with inih. */
+/* The agent's configuration: azl-agent.conf and its drop-ins, read with inih. */
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
@@ -9,7 +9,8 @@
 #include "config.h"
 #include "sysfile.h"
 
-#define CONFIG_FILE "azl-agent/azl-agent.conf"
+#define CONFIG_FILE "azl-agent.conf"
+#define CONFIG_DROPINS "azl-agent.conf.d"
 
 void config_defaults(struct agent_config *cfg)
 {
@@ -95,29 +96,17 @@ static int on_entry(void *user, const char *section, const char *key, const char
 	return 0;
 }
 
-int config_load(const struct root *r, const char *path, struct agent_config *cfg,
-		char *err, size_t errlen)
+/* One ini file into cfg; a missing file is not an error. */
+static int config_load_file(const char *path, struct agent_config *cfg, char *err, size_t errlen)
 {
-	struct config_parse p = { .cfg = cfg, .err = err, .errlen = errlen };
-	char file[512];
-	FILE *f;
+	struct config_parse p = { .cfg = cfg, .file = path, .err = err, .errlen = errlen };
+	FILE *f = fopen(path, "re");
 	int line;
 
-	config_defaults(cfg);
-	err[0] = '\0';
-	if (!path) {
-		if (root_path(r, ROOT_ETC, file, sizeof(file), CONFIG_FILE) < 0) {
-			snprintf(err, errlen, "configuration path too long");
-			return -ENAMETOOLONG;
-		}
-		path = file;
-	}
-	p.file = path;
-	f = fopen(path, "re");
 	if (!f) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", p.file, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
 	line = ini_parse_file(f, on_entry, &p);
@@ -125,8 +114,8 @@ int config_load(const struct root *r, const char *path, struct agent_config *cfg
 	if (line == 0)
 		return 0;
 	if (!err[0])
-		snprintf(err, errlen, "%s: syntax error", p.file);
-	/* inih reports the first bad line; put it in front of the message. */
+		snprintf(err, errlen, "%s: syntax error", path);
+	/* inih reports the first bad line; put it after the message. */
 	if (line > 0) {
 		char tmp[512];
 
@@ -134,4 +123,53 @@ int config_load(const struct root *r, const char *path, struct agent_config *cfg
 		snprintf(err, errlen, "%s", tmp);
 	}
 	return -EINVAL;
+}
+
+static bool is_dropin(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".conf") == 0;
+}
+
+/* The drop-ins, in version order: a later file overrides an earlier one. */
+static int config_load_dropins(const struct root *r, struct agent_config *cfg, char *err,
+			       size_t errlen)
+{
+	char path[512], **names;
+	size_t n;
+	int ret = 0;
+
+	if (root_list_dir(r, ROOT_ETC, &names, &n, CONFIG_DROPINS) < 0)
+		return 0; /* no directory: nothing to add */
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		if (!is_dropin(names[i]))
+			continue;
+		if (root_path(r, ROOT_ETC, path, sizeof(path), CONFIG_DROPINS "/%s", names[i]) < 0) {
+			snprintf(err, errlen, "configuration path too long");
+			ret = -ENAMETOOLONG;
+		} else {
+			ret = config_load_file(path, cfg, err, errlen);
+		}
+	}
+	strv_free(names, n);
+	return ret;
+}
+
+int config_load(const struct root *r, const char *path, struct agent_config *cfg,
+		char *err, size_t errlen)
+{
+	char file[512];
+	int ret;
+
+	config_defaults(cfg);
+	err[0] = '\0';
+	if (path)
+		return config_load_file(path, cfg, err, errlen);
+	if (root_path(r, ROOT_ETC, file, sizeof(file), CONFIG_FILE) < 0) {
+		snprintf(err, errlen, "configuration path too long");
+		return -ENAMETOOLONG;
+	}
+	ret = config_load_file(file, cfg, err, errlen);
+	return ret < 0 ? ret : config_load_dropins(r, cfg, err, errlen);
 }

@@ -2,9 +2,10 @@
 #pragma once
 
 /*
- * /etc/azl-agent/azl-agent.conf (ini, read with inih).  Every key has a
- * default, so a missing file is a complete configuration; an unknown key or
- * a bad value is an error naming file, line and key.
+ * /etc/azl-agent.conf, then the *.conf files of /etc/azl-agent.conf.d in version order
+ * (ini, read with inih; a later setting wins).  Every key has a default, so
+ * no file at all is a complete configuration; an unknown key or a bad value
+ * is an error naming file, line and key.
  */
 
 #include <stdbool.h>
@@ -30,9 +31,9 @@ struct agent_config {
 
 void config_defaults(struct agent_config *cfg);
 /*
- * Read the configuration under the root prefix (or `path` when not NULL).
- * A missing file leaves the defaults.  On error returns a negative errno
- * and writes a message into err.
+ * Read the configuration under the root prefix (or only `path` when not
+ * NULL).  Missing files leave the defaults.  On error returns a negative
+ * errno and writes a message into err.
  */
 int config_load(const struct root *r, const char *path, struct agent_config *cfg,
 		char *err, size_t errlen);

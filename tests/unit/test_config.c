@@ -84,12 +84,55 @@ static void test_errors_name_key_and_line(void **state)
 	expect_error("[kvp\n", "syntax error");
 }
 
+static void put(const char *dir, const char *rel, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* azl-agent.conf first, then the .conf files of azl-agent.conf.d in version order. */
+static void test_dropins_override_in_order(void **state)
+{
+	char dir[64], cmd[128], err[256];
+	struct agent_config cfg;
+	struct root r;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/azl-config-root-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/etc/azl-agent.conf.d", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(root_init(&r, dir), 0);
+	put(dir, "etc/azl-agent.conf", "[kvp]\nresolve_timeout_ms = 100\nset_ip_info = no\n");
+	put(dir, "etc/azl-agent.conf.d/10-a.conf", "[kvp]\nresolve_timeout_ms = 200\n");
+	put(dir, "etc/azl-agent.conf.d/9-b.conf", "[kvp]\nresolve_timeout_ms = 300\ndurable = no\n");
+	put(dir, "etc/azl-agent.conf.d/50-c.conf.disabled", "[kvp]\nenabled = no\n");
+	assert_int_equal(config_load(&r, NULL, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.kvp.resolve_timeout_ms, 200); /* 9-b, then 10-a */
+	assert_false(cfg.kvp.set_ip_info);
+	assert_false(cfg.kvp.durable);
+	assert_true(cfg.kvp.enabled); /* not a .conf file */
+
+	put(dir, "etc/azl-agent.conf.d/20-bad.conf", "[kvp]\nip_renderer = wicked\n");
+	assert_int_equal(config_load(&r, NULL, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "azl-agent.conf.d/20-bad.conf: [kvp] ip_renderer: bad value (line 2)"));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_missing_file_is_the_defaults),
 		cmocka_unit_test(test_every_kvp_key),
 		cmocka_unit_test(test_errors_name_key_and_line),
+		cmocka_unit_test(test_dropins_override_in_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
