@@ -32,6 +32,7 @@ check        kmod               kmod
 check        xz-utils           xz
 check        iproute2           iproute
 check        hyperv-daemons     hyperv-daemons
+check        dbus-daemon        dbus-daemon
 bench        time               time
 bench        hyperfine          hyperfine
 "
