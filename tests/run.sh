@@ -65,6 +65,7 @@ run_suite kvp-session "$here/kvp/session.sh" "$build"
 run_suite kvp-diff "$here/kvp/diff.sh" "$build"
 run_suite kvp-lisa "$here/kvp/lisa.sh" "$build"
 run_suite kvp-crash "$here/kvp/crash.sh" "$build"
+run_suite kvp-concurrency "$here/kvp/concurrency.sh" "$build"
 run_suite fuzz-smoke "$here/fuzz/run.sh" "$build" 200000
 # Kernel: build against every installed header set, then boot the 6.12
 # build in QEMU with the guest suites (tests/kmod/README.md).
