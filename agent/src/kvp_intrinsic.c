@@ -24,14 +24,6 @@ static const char *const intrinsic_keys[KVP_INTRINSIC_COUNT] = {
 	"OSMinorVersion", "OSVersion", "ProcessorArchitecture",
 };
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static void os_release(const struct root *r, const char *field, char *out, size_t len);
 
 void kvp_intrinsic_init(struct kvp_intrinsic *k, const struct root *r, unsigned timeout_ms)
@@ -118,7 +110,7 @@ static bool lookup_collect(struct kvp_fqdn *f, unsigned wait_ms)
 		snprintf(f->fqdn, sizeof(f->fqdn), "%s", l->req.ar_result->ai_canonname);
 	else
 		log_debug("kvp: cannot resolve %s: %s", l->host, gai_strerror(ret));
-	f->done_usec = now_usec();
+	f->done_usec = monotonic_usec();
 	f->running = NULL;
 	lookup_release(l);
 	return true;
@@ -160,7 +152,7 @@ static void intrinsic_fqdn(struct kvp_intrinsic *k, char *out, size_t len)
 	if (f->running && strcmp(f->running->host, host) != 0 && !lookup_collect(f, 0))
 		lookup_set_aside(f);
 	if (!f->running && (strcmp(host, f->host) != 0 || !f->fqdn[0] ||
-			    now_usec() - f->done_usec > FQDN_MAX_AGE_USEC))
+			    monotonic_usec() - f->done_usec > FQDN_MAX_AGE_USEC))
 		f->running = lookup_start(host);
 	/* Wait only when there is nothing to answer yet for this name. */
 	if (f->running && strcmp(f->running->host, host) == 0)

@@ -29,19 +29,11 @@
 #define NM_PATH "/org/freedesktop/NetworkManager"
 #define NM_SETTINGS_PATH NM_PATH "/Settings"
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 int ipinfo_bus_open(sd_bus **out)
 {
 	/* Never flush on the way out: sd_bus_flush() waits out the handshake. */
 	_cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
-	uint64_t deadline = now_usec() + IPINFO_BUS_QUERY_USEC, t;
+	uint64_t deadline = monotonic_usec() + IPINFO_BUS_QUERY_USEC, t;
 	int r;
 
 	r = sd_bus_open_system(&bus);
@@ -60,7 +52,7 @@ int ipinfo_bus_open(sd_bus **out)
 			return r;
 		if (r > 0)
 			continue;
-		t = now_usec();
+		t = monotonic_usec();
 		if (t >= deadline)
 			return -ETIMEDOUT;
 		r = sd_bus_wait(bus, deadline - t);

@@ -531,18 +531,10 @@ static int flock_try(int fd, int op)
 	return r < 0 ? -errno : 0;
 }
 
-static int64_t lock_now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Both locks, or neither: -ETIMEDOUT after KVP_LOCK_WAIT_MS of contention. */
 static int lock_fd(int fd, bool excl)
 {
-	int64_t deadline = lock_now_usec() + KVP_LOCK_WAIT_MS * 1000;
+	uint64_t deadline = monotonic_usec() + KVP_LOCK_WAIT_MS * 1000;
 	useconds_t pause = 100;
 	int r;
 
@@ -555,7 +547,7 @@ static int lock_fd(int fd, bool excl)
 		}
 		if (r != -EWOULDBLOCK && r != -EAGAIN)
 			return r;
-		if (lock_now_usec() >= deadline)
+		if (monotonic_usec() >= deadline)
 			return -ETIMEDOUT;
 		usleep(pause);
 		pause = pause < 10000 ? pause * 2 : 10000;

@@ -3,7 +3,9 @@
 
 /* systemd-style cleanup helpers: resources are released on scope exit. */
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 static inline void freep(void *p)
@@ -34,4 +36,13 @@ static inline void closep(int *fd)
 static inline int min_int(int a, int b)
 {
 	return a < b ? a : b;
+}
+
+/* CLOCK_MONOTONIC in microseconds: for deadlines and ages, never wall time. */
+static inline uint64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
