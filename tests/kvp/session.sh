@@ -343,4 +343,21 @@ EOF
 	check "no device ($variant): then registers and answers" "$t" '^enumerate 2 1 -> 0x00000000 key="IntegrationServicesVersion" value="3\.1"$'
 	daemon_clean "late-$variant"
 done
+# ---------------------------------------------------------------------------
+# 7. The systemd watchdog: with WATCHDOG_USEC set (as WatchdogSec= does), the
+# daemon pets it from its event loop, also while it has no device.
+cat >"$tmp/watchdog.kvp" <<'EOF'
+expect-notify READY=1 10000
+expect-notify WATCHDOG=1 5000
+device on
+wait-register 10000
+expect-notify WATCHDOG=1 5000
+enumerate 2 1
+EOF
+WATCHDOG_USEC=400000 session watchdog --host-off --notify --dev-node
+check "watchdog: WATCHDOG=1 while idle without a device" "$tmp/watchdog/transcript" \
+	'^expect-notify WATCHDOG=1 -> received$'
+check "watchdog: still answering after the watchdog pings" "$tmp/watchdog/transcript" \
+	'^enumerate 2 1 -> 0x00000000 key="IntegrationServicesVersion"'
+daemon_clean watchdog
 done_testing
