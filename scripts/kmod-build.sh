@@ -24,8 +24,12 @@ rm -rf "$dst/src" "$dst"/*.ko
 mkdir -p "$dst/src"
 cp -a "$top/Kbuild" "$top/VERSION" "$top/kmod" "$dst/src/"
 
-# W=1: the extra warnings kernel maintainers build with.
-if ! make -C "$kdir" M="$dst/src" W=1 modules >"$dst/build.log" 2>&1; then
+# W=1: the extra warnings kernel maintainers build with.  The kernel's make
+# runs on its own: a parent `make -jN` hands down a jobserver that this
+# script does not pass on, and make's "jobserver unavailable" warning would
+# count as a compiler warning.
+if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$kdir" M="$dst/src" W=1 -j"$(nproc)" modules \
+	>"$dst/build.log" 2>&1; then
 	cat "$dst/build.log" >&2
 	echo "kmod-build: build against $release failed" >&2
 	exit 1
