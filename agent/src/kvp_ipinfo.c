@@ -53,6 +53,7 @@
 
 #include "kvp_ipinfo.h"
 #include "kvp_ipinfo_internal.h"
+#include "fileio.h"
 #include "log.h"
 #include "sysfile.h"
 #include "util.h"
@@ -329,79 +330,6 @@ static int find_nic_by_guid(const struct root *r, const char *guid, char *ifname
 }
 
 /* Create the missing directories above the last component of path. */
-static int mkdir_parents(char *path)
-{
-	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
-		int err = 0;
-
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			err = -errno;
-		*p = '/';
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static int write_all(int fd, const char *text, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, text, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		text += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-/*
- * Replace path with text atomically: a temporary file in the same
- * directory, synced, renamed over it, and the directory synced, so a crash
- * leaves the old file or the new one, never a part.
- */
-static int write_file_atomic(char *path, const char *text, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	const char *base = strrchr(path, '/');
-	_cleanup_close_ int dirfd = -1;
-	int fd, ret;
-
-	if (!base)
-		return -EINVAL;
-	ret = mkdir_parents(path);
-	if (ret < 0)
-		return ret;
-	if (snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX", (int)(base - path), path, base + 1) >=
-	    (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = fchmod(fd, mode) < 0 ? -errno : 0;
-	if (ret == 0)
-		ret = write_all(fd, text, strlen(text));
-	if (ret == 0 && fsync(fd) < 0)
-		ret = -errno;
-	if (close(fd) < 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret < 0) {
-		unlink(tmp);
-		return ret;
-	}
-	tmp[base - path] = '\0';
-	dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd >= 0)
-		fsync(dirfd);
-	return 0;
-}
-
 struct set_plan {
 	char ifname[IF_NAMESIZE + 1];
 	char mac[128];
@@ -450,7 +378,7 @@ static int write_config(const struct set_plan *p, const struct ipinfo_cfg *c)
 		return ret;
 	/* NetworkManager wants its profiles private: they may hold secrets. */
 	snprintf(path, sizeof(path), "%s", nm ? p->keyfile_path : p->networkd_path);
-	ret = write_file_atomic(path, text, nm ? 0600 : 0644);
+	ret = write_file_atomic(path, text, strlen(text), nm ? 0600 : 0644);
 	if (ret < 0) {
 		log_error("kvp: SET_IP_INFO: cannot write %s: %s", path, strerror(-ret));
 		return ret;

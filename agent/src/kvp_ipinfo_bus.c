@@ -16,6 +16,7 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
+#include "bus.h"
 #include "kvp_ipinfo_internal.h"
 #include "util.h"
 
@@ -31,38 +32,7 @@
 
 int ipinfo_bus_open(sd_bus **out)
 {
-	/* Never flush on the way out: sd_bus_flush() waits out the handshake. */
-	_cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
-	uint64_t deadline = monotonic_usec() + IPINFO_BUS_QUERY_USEC, t;
-	int r;
-
-	r = sd_bus_open_system(&bus);
-	if (r < 0)
-		return r;
-	r = sd_bus_set_method_call_timeout(bus, IPINFO_BUS_QUERY_USEC);
-	if (r < 0)
-		return r;
-	/*
-	 * sd-bus would wait up to its 90 s authentication timeout for a
-	 * hung bus in the first call: drive the handshake ourselves instead.
-	 */
-	while ((r = sd_bus_is_ready(bus)) == 0) {
-		r = sd_bus_process(bus, NULL);
-		if (r < 0)
-			return r;
-		if (r > 0)
-			continue;
-		t = monotonic_usec();
-		if (t >= deadline)
-			return -ETIMEDOUT;
-		r = sd_bus_wait(bus, deadline - t);
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
-		return r;
-	*out = TAKE_PTR(bus);
-	return 0;
+	return bus_open_system_bounded(out, IPINFO_BUS_QUERY_USEC);
 }
 
 int ipinfo_bus_name_owned(sd_bus *bus, const char *name)
