@@ -22,6 +22,24 @@ void config_defaults(struct agent_config *cfg)
 			.resolve_timeout_ms = 1000,
 			.durable = true,
 		},
+		.provision = {
+			.imds_url = "http://169.254.169.254",
+			.wireserver_url = "http://168.63.129.16",
+			.imds_budget_s = 300,
+			.report_budget_s = 1200,
+			.retry_ms = 1000,
+			.groups = "wheel",
+			.sudo_nopasswd = true,
+			.password = PASSWORD_SET,
+			.eject_media = true,
+			.media = true,
+		},
+		.resource_disk = {
+			.enabled = true,
+			.mount_point = "/mnt",
+			.filesystem = "ext4",
+			.swap_mb = 0,
+		},
 	};
 }
 
@@ -81,6 +99,84 @@ static int parse_kvp_key(struct agent_config *cfg, const char *key, const char *
 	return -ENOENT;
 }
 
+static int parse_string(const char *v, char *out, size_t len)
+{
+	if (strlen(v) >= len)
+		return -EINVAL;
+	snprintf(out, len, "%s", v);
+	return 0;
+}
+
+static int parse_uint_max(const char *v, unsigned long long max, unsigned *out)
+{
+	unsigned long long n;
+
+	if (parse_unsigned(v, max, &n) < 0)
+		return -EINVAL;
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* An http:// URL without a trailing slash (the platform speaks plain HTTP). */
+static int parse_url(const char *v, char *out, size_t len)
+{
+	size_t n = strlen(v);
+
+	if (strncmp(v, "http://", 7) != 0 || n <= 7 || v[n - 1] == '/' || strpbrk(v, " \t\r\n"))
+		return -EINVAL;
+	return parse_string(v, out, len);
+}
+
+static int parse_provision_key(struct agent_config *cfg, const char *key, const char *v)
+{
+	if (strcmp(key, "imds_url") == 0)
+		return parse_url(v, cfg->provision.imds_url, sizeof(cfg->provision.imds_url));
+	if (strcmp(key, "wireserver_url") == 0)
+		return parse_url(v, cfg->provision.wireserver_url, sizeof(cfg->provision.wireserver_url));
+	if (strcmp(key, "imds_budget_s") == 0)
+		return parse_uint_max(v, 3600, &cfg->provision.imds_budget_s);
+	if (strcmp(key, "report_budget_s") == 0)
+		return parse_uint_max(v, 7200, &cfg->provision.report_budget_s);
+	if (strcmp(key, "retry_ms") == 0)
+		return parse_uint_max(v, 60000, &cfg->provision.retry_ms);
+	if (strcmp(key, "groups") == 0)
+		return parse_string(v, cfg->provision.groups, sizeof(cfg->provision.groups));
+	if (strcmp(key, "sudo_nopasswd") == 0)
+		return parse_bool(v, &cfg->provision.sudo_nopasswd);
+	if (strcmp(key, "eject_media") == 0)
+		return parse_bool(v, &cfg->provision.eject_media);
+	if (strcmp(key, "media") == 0)
+		return parse_bool(v, &cfg->provision.media);
+	if (strcmp(key, "password") == 0) {
+		if (strcmp(v, "set") == 0)
+			cfg->provision.password = PASSWORD_SET;
+		else if (strcmp(v, "refuse") == 0)
+			cfg->provision.password = PASSWORD_REFUSE;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int parse_resource_disk_key(struct agent_config *cfg, const char *key, const char *v)
+{
+	if (strcmp(key, "enabled") == 0)
+		return parse_bool(v, &cfg->resource_disk.enabled);
+	if (strcmp(key, "mount_point") == 0)
+		return v[0] == '/' ? parse_string(v, cfg->resource_disk.mount_point,
+						  sizeof(cfg->resource_disk.mount_point)) : -EINVAL;
+	if (strcmp(key, "filesystem") == 0) {
+		if (strcmp(v, "ext4") != 0 && strcmp(v, "xfs") != 0)
+			return -EINVAL;
+		return parse_string(v, cfg->resource_disk.filesystem,
+				    sizeof(cfg->resource_disk.filesystem));
+	}
+	if (strcmp(key, "swap_mb") == 0)
+		return parse_uint_max(v, 1u << 20, &cfg->resource_disk.swap_mb);
+	return -ENOENT;
+}
+
 /* inih callback: nonzero means "line accepted". */
 static int on_entry(void *user, const char *section, const char *key, const char *value)
 {
@@ -89,6 +185,10 @@ static int on_entry(void *user, const char *section, const char *key, const char
 
 	if (strcmp(section, "kvp") == 0)
 		ret = parse_kvp_key(p->cfg, key, value);
+	else if (strcmp(section, "provision") == 0)
+		ret = parse_provision_key(p->cfg, key, value);
+	else if (strcmp(section, "resource_disk") == 0)
+		ret = parse_resource_disk_key(p->cfg, key, value);
 	if (ret == 0)
 		return 1;
 	snprintf(p->err, p->errlen, "%s: [%s] %s: %s", p->file, section, key,

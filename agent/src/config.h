@@ -19,6 +19,11 @@ enum ip_renderer {
 	IP_RENDERER_NETWORKMANAGER,
 };
 
+enum password_policy {
+	PASSWORD_SET,    /* hash an OVF password with libxcrypt and set it */
+	PASSWORD_REFUSE, /* never set one (keys only); a password in OVF is ignored */
+};
+
 struct agent_config {
 	struct {
 		bool enabled;             /* [kvp] enabled = yes */
@@ -27,6 +32,24 @@ struct agent_config {
 		unsigned resolve_timeout_ms; /* [kvp] resolve_timeout_ms = 1000: FQDN lookups */
 		bool durable;             /* [kvp] durable = yes: fsync around in-place updates */
 	} kvp;
+	struct {
+		char imds_url[256];       /* [provision] imds_url = http://169.254.169.254 */
+		char wireserver_url[256]; /* [provision] wireserver_url = http://168.63.129.16 */
+		unsigned imds_budget_s;   /* [provision] imds_budget_s = 300 */
+		unsigned report_budget_s; /* [provision] report_budget_s = 1200 */
+		unsigned retry_ms;        /* [provision] retry_ms = 1000 (1000..2000 in production) */
+		char groups[256];         /* [provision] groups = wheel (comma-separated) */
+		bool sudo_nopasswd;       /* [provision] sudo_nopasswd = yes */
+		enum password_policy password; /* [provision] password = set | refuse */
+		bool eject_media;         /* [provision] eject_media = yes */
+		bool media;               /* [provision] media = yes: look for ovf-env.xml */
+	} provision;
+	struct {
+		bool enabled;             /* [resource_disk] enabled = yes */
+		char mount_point[256];    /* [resource_disk] mount_point = /mnt */
+		char filesystem[16];      /* [resource_disk] filesystem = ext4 */
+		unsigned swap_mb;         /* [resource_disk] swap_mb = 0 (no swap file) */
+	} resource_disk;
 };
 
 void config_defaults(struct agent_config *cfg);

@@ -84,6 +84,45 @@ static void test_errors_name_key_and_line(void **state)
 	expect_error("[kvp\n", "syntax error");
 }
 
+static void test_provision_and_resource_disk_keys(void **state)
+{
+	char *path = write_conf("[provision]\nimds_url = http://127.0.0.1:8080\n"
+				"wireserver_url = http://127.0.0.1:8081\nimds_budget_s = 5\n"
+				"report_budget_s = 6\nretry_ms = 20\ngroups = sudo,adm\n"
+				"sudo_nopasswd = no\npassword = refuse\neject_media = no\nmedia = no\n"
+				"[resource_disk]\nenabled = no\nmount_point = /mnt/resource\n"
+				"filesystem = xfs\nswap_mb = 2048\n");
+	struct agent_config cfg;
+	char err[256];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_string_equal(cfg.provision.imds_url, "http://169.254.169.254");
+	assert_int_equal(cfg.provision.password, PASSWORD_SET);
+	assert_true(cfg.provision.sudo_nopasswd);
+	assert_int_equal(config_load(NULL, path, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.provision.imds_url, "http://127.0.0.1:8080");
+	assert_string_equal(cfg.provision.wireserver_url, "http://127.0.0.1:8081");
+	assert_int_equal(cfg.provision.imds_budget_s, 5);
+	assert_int_equal(cfg.provision.report_budget_s, 6);
+	assert_int_equal(cfg.provision.retry_ms, 20);
+	assert_string_equal(cfg.provision.groups, "sudo,adm");
+	assert_false(cfg.provision.sudo_nopasswd);
+	assert_int_equal(cfg.provision.password, PASSWORD_REFUSE);
+	assert_false(cfg.provision.eject_media);
+	assert_false(cfg.provision.media);
+	assert_false(cfg.resource_disk.enabled);
+	assert_string_equal(cfg.resource_disk.mount_point, "/mnt/resource");
+	assert_string_equal(cfg.resource_disk.filesystem, "xfs");
+	assert_int_equal(cfg.resource_disk.swap_mb, 2048);
+	unlink(path);
+	expect_error("[provision]\nimds_url = https://x\n", "imds_url: bad value");
+	expect_error("[provision]\nimds_url = http://x/\n", "imds_url: bad value");
+	expect_error("[provision]\npassword = maybe\n", "password: bad value");
+	expect_error("[resource_disk]\nmount_point = relative\n", "mount_point: bad value");
+	expect_error("[resource_disk]\nfilesystem = ntfs\n", "filesystem: bad value");
+}
+
 static void put(const char *dir, const char *rel, const char *text)
 {
 	char path[256];
@@ -133,6 +172,7 @@ int main(void)
 		cmocka_unit_test(test_every_kvp_key),
 		cmocka_unit_test(test_errors_name_key_and_line),
 		cmocka_unit_test(test_dropins_override_in_order),
+		cmocka_unit_test(test_provision_and_resource_disk_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
