@@ -18,5 +18,7 @@ int cmd_storvsc(const struct global_options *g, int argc, char **argv);
 int cmd_kmod(const struct global_options *g, int argc, char **argv);
 int cmd_kvp(const struct global_options *g, int argc, char **argv);
 int cmd_daemon(const struct global_options *g, int argc, char **argv);
+int cmd_provision(const struct global_options *g, int argc, char **argv);
+int cmd_deprovision(const struct global_options *g, int argc, char **argv);
 /* main() when started as hv_kvp_daemon (the drop-in, cmd_daemon.c). */
 int hv_kvp_daemon_main(int argc, char **argv);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* azl-agent: the Azure Linux Hyper-V guest agent.  Subcommand dispatch. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "facts.h"
 #include "root.h"
@@ -33,48 +33,16 @@ static void usage(FILE *out)
 		"                    the Hyper-V KVP pools (kvp --help)\n"
 		"  daemon [--debug]  the KVP exchange and other services (systemd runs it);\n"
 		"                    started as hv_kvp_daemon it is a drop-in for that daemon\n"
+		"  provision [--dry-run [--json]] [--ovf FILE] [--imds-json FILE]\n"
+		"                    first boot: identity, administrator, keys, reports\n"
+		"  deprovision [--dry-run] [--user NAME]\n"
+		"                    prepare this system for capture as an image\n"
 		"\n"
 		"options:\n"
 		"  --root DIR        read the system under DIR instead of / (also AZL_ROOT)\n"
 		"  --json            machine-readable output (schema in agent/README.md)\n"
 		"  -h, --help        this text\n"
 		"  --version         print the version\n");
-}
-
-/*
- * --root and --json may stand before the command or, for status, after
- * it: `azl-agent status --root X` works as it always did.
- */
-static int parse_global(int argc, char **argv, struct global_options *g, bool stop_at_command)
-{
-	static const struct option longopts[] = {
-		{ "root", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, stop_at_command ? "+h" : "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			g->root = optarg;
-			break;
-		case 'j':
-			g->json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("azl-agent %s\n", AZL_VERSION);
-			exit(0);
-		default:
-			return -EINVAL;
-		}
-	}
-	return 0;
 }
 
 int cmd_status(const struct global_options *g0, int argc, char **argv)
@@ -86,7 +54,7 @@ int cmd_status(const struct global_options *g0, int argc, char **argv)
 	int ret;
 
 	optind = 1;
-	if (parse_global(argc, argv, &g, false) < 0 || optind < argc) {
+	if (cli_parse_global(argc, argv, &g, false, usage) < 0 || optind < argc) {
 		if (optind < argc)
 			fprintf(stderr, "azl-agent: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
@@ -129,8 +97,10 @@ int main(int argc, char **argv)
 
 	if (strcmp(self, "hv_kvp_daemon") == 0)
 		return hv_kvp_daemon_main(argc, argv);
+	if (cli_is_provisioning(argc, argv))
+		return cli_exec_provisioner(argv);
 
-	if (parse_global(argc, argv, &g, true) < 0 || optind >= argc) {
+	if (cli_parse_global(argc, argv, &g, true, usage) < 0 || optind >= argc) {
 		usage(stderr);
 		return 2;
 	}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* What azl-agent and its provisioning program share on the command line. */
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "commands.h"
+
+/*
+ * --root and --json before the command (stop_at_command) or, for status,
+ * after it.  -h prints usage() and exits 0, --version the version.
+ */
+int cli_parse_global(int argc, char **argv, struct global_options *g, bool stop_at_command,
+		     void (*usage)(FILE *));
+
+/*
+ * `provision` and `deprovision` live in a program of their own,
+ * azl-agent-provision: they need libcurl and libxml2 (and what those pull
+ * in, several MiB of resident libraries) which the daemon and `status`
+ * must not carry.  Is this command line one of them?
+ */
+bool cli_is_provisioning(int argc, char **argv);
+
+/*
+ * Run azl-agent-provision with the same arguments: the one beside this
+ * program (a build tree), else the installed one.  Returns only on error.
+ */
+int cli_exec_provisioner(char **argv);

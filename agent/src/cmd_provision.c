@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/* `azl-agent provision` and `azl-agent deprovision`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "config.h"
+#include "log.h"
+#include "provision.h"
+
+static void provision_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: azl-agent provision [--dry-run [--json]] [--ovf FILE] [--imds-json FILE]\n"
+		"                           [--config FILE] [--debug]\n"
+		"       azl-agent deprovision [--dry-run] [--user NAME] [--config FILE]\n"
+		"\n"
+		"provision: first boot of an Azure VM: IMDS and the OVF media, the host name,\n"
+		"the administrator, keys, sudo, then the reports (KVP, wireserver) and the\n"
+		"marker.  Exit 0 provisioned (or already), 1 failed and reported, 2 bad input.\n"
+		"--dry-run reads the sources (or FILEs) and prints the plan, changing nothing.\n"
+		"deprovision: remove what ties the system to this VM before capturing an image\n"
+		"(markers, caches, KVP pools, SSH host keys; with --user, that administrator).\n");
+}
+
+static int load_config(const struct global_options *g, const char *path, struct agent_config *cfg,
+		       struct root *r)
+{
+	char err[512];
+
+	if (root_init(r, g->root) < 0) {
+		fprintf(stderr, "azl-agent: root prefix too long\n");
+		return -1;
+	}
+	if (config_load(r, path, cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "azl-agent: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_provision(const struct global_options *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "ovf", required_argument, NULL, 'o' },
+		{ "imds-json", required_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct provision_options o = { .json = g->json };
+	const char *config = NULL;
+	struct agent_config cfg;
+	struct root r;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': o.dry_run = true; break;
+		case 'j': o.json = true; break;
+		case 'o': o.ovf_file = optarg; break;
+		case 'i': o.imds_file = optarg; break;
+		case 'c': config = optarg; break;
+		case 'd': log_set_debug(true); break;
+		case 'h': provision_usage(stdout); return 0;
+		default: provision_usage(stderr); return 2;
+		}
+	}
+	if (optind < argc || (o.json && !o.dry_run)) {
+		provision_usage(stderr);
+		return 2;
+	}
+	if (load_config(g, config, &cfg, &r) < 0)
+		return 2;
+	return provision_run(&r, &cfg, &o, stdout);
+}
+
+int cmd_deprovision(const struct global_options *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct deprovision_options o = { 0 };
+	const char *config = NULL;
+	struct agent_config cfg;
+	struct root r;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': o.dry_run = true; break;
+		case 'u': o.user = optarg; break;
+		case 'c': config = optarg; break;
+		case 'h': provision_usage(stdout); return 0;
+		default: provision_usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		provision_usage(stderr);
+		return 2;
+	}
+	if (load_config(g, config, &cfg, &r) < 0)
+		return 2;
+	return deprovision_run(&r, &cfg, &o, stdout);
+}
