@@ -17,6 +17,7 @@
 PREFIX  ?= /usr
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 SANITIZE ?= 0
@@ -34,7 +35,8 @@ SANFLAGS :=
 OPT     := -O2
 endif
 
-AGENT_PKGS := json-c libnl-genl-3.0 libnl-route-3.0 libsystemd inih
+AGENT_PKGS := json-c libnl-genl-3.0 libnl-route-3.0 libsystemd inih libcurl libxml-2.0 blkid \
+	      libxcrypt libselinux nettle
 TEST_PKGS  := cmocka
 
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
@@ -44,13 +46,15 @@ WARNINGS += -Werror
 endif
 
 CFLAGS  ?= $(OPT) -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DAZL_VERSION='"$(VERSION)"' -Ikmod/include/uapi $(WARNINGS) $(CFLAGS) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DAZL_VERSION='"$(VERSION)"' \
+	     -DAZL_LIBEXECDIR='"$(LIBEXECDIR)/azl-agent"' -Ikmod/include/uapi $(WARNINGS) $(CFLAGS) \
 	     $(SANFLAGS) -MMD -MP $(shell $(PKG_CONFIG) --cflags $(AGENT_PKGS))
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 AGENT_LIBS = $(shell $(PKG_CONFIG) --libs $(AGENT_PKGS))
 
 AGENT_SRCS := $(wildcard agent/src/*.c)
-AGENT_LIB_OBJS := $(patsubst agent/src/%.c,$(BUILD)/agent/%.o,$(filter-out agent/src/main.c,$(AGENT_SRCS)))
+AGENT_MAINS := agent/src/main.c agent/src/main_provision.c
+AGENT_LIB_OBJS := $(patsubst agent/src/%.c,$(BUILD)/agent/%.o,$(filter-out $(AGENT_MAINS),$(AGENT_SRCS)))
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
@@ -63,7 +67,7 @@ all: agent
 # Keep object files make would treat as intermediate (the unit tests' .o).
 .SECONDARY:
 
-agent: $(BUILD)/azl-agent
+agent: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision
 
 $(BUILD)/agent/%.o: agent/src/%.c
 	@mkdir -p $(dir $@)
@@ -73,8 +77,14 @@ $(BUILD)/agent/%.o: agent/src/%.c
 $(BUILD)/libazl-agent.a: $(AGENT_LIB_OBJS)
 	$(AR) rcs $@ $^
 
+# Two programs from one archive, each linked with only the libraries it
+# uses (--as-needed): azl-agent (status, kvp, the daemon) never loads
+# libcurl, libxml2 and their dependencies; azl-agent-provision, which
+# `azl-agent provision` runs, does.
 $(BUILD)/azl-agent: $(BUILD)/agent/main.o $(BUILD)/libazl-agent.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(AGENT_LIBS)
+	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS)
+$(BUILD)/azl-agent-provision: $(BUILD)/agent/main_provision.o $(BUILD)/libazl-agent.a
+	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS)
 
 $(BUILD)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
@@ -108,6 +118,15 @@ $(BUILD)/tests/ipinfo_tool: tests/kvp/ipinfo_tool.c $(BUILD)/libazl-agent.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iagent/src $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libazl-agent.a $(AGENT_LIBS)
 
+# Drivers of the provisioning actions and the Azure host simulator (tests/provision/, tests/sim/).
+PROVISION_TOOLS := $(BUILD)/tests/actions_tool $(BUILD)/tests/azure_sim
+$(BUILD)/tests/azure_sim: tests/sim/azure_sim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(AGENT_LIBS)
+$(BUILD)/tests/actions_tool: tests/provision/actions_tool.c $(BUILD)/libazl-agent.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iagent/src $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libazl-agent.a $(AGENT_LIBS)
+
 # Targets that need packages first install them, then re-enter make so that
 # pkg-config is asked only once the packages are there.
 deps-build:
@@ -130,25 +149,26 @@ check: deps-check
 KMOD_CI_KDIR ?= $(shell ls -d /usr/src/linux-headers-6.12*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
 check-kmod: deps-check
 	@$(MAKE) --no-print-directory check-kmod-run
-check-kmod-run: $(BUILD)/azl-agent $(KMOD_TOOLS)
+check-kmod-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(KMOD_TOOLS)
 	@if [ -n "$(KMOD_CI_KDIR)" ]; then WERROR=$(WERROR) scripts/kmod-build.sh "$(KMOD_CI_KDIR)" "$(BUILD)/kmod" >/dev/null; fi
 	@tests/kmod/run.sh $(BUILD)
 
-check-run: $(BUILD)/azl-agent $(TEST_BINS) $(KMOD_TOOLS) $(KVP_TOOLS) fixtures
+check-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(TEST_BINS) $(KMOD_TOOLS) $(KVP_TOOLS) $(PROVISION_TOOLS) fixtures
 	@tests/run.sh $(BUILD)
 
 demo: deps-build
 	@$(MAKE) --no-print-directory demo-run
 
-demo-run: $(BUILD)/azl-agent fixtures
+demo-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(PROVISION_TOOLS) fixtures
 	@tests/demo.sh $(BUILD)
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: $(BUILD)/azl-agent $(KVP_TOOLS) fixtures
+bench-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(KVP_TOOLS) $(PROVISION_TOOLS) fixtures
 	@bench/status.sh $(BUILD)
 	@bench/kvp.sh $(BUILD)
+	@bench/provision.sh $(BUILD)
 
 # Longer fuzzing than the smoke run in `make check` (FUZZ_RUNS inputs per target).
 FUZZ_RUNS ?= 5000000
@@ -159,11 +179,11 @@ fuzz: deps-check
 kmod:
 	@WERROR=$(WERROR) scripts/kmod-build.sh "$(KDIR)" "$(BUILD)/kmod"
 
-LIBEXECDIR ?= $(PREFIX)/libexec
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-install: $(BUILD)/azl-agent
+install: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision
 	install -D -m 0755 $(BUILD)/azl-agent $(DESTDIR)$(SBINDIR)/azl-agent
 	install -d -m 0755 $(DESTDIR)$(LIBEXECDIR)/azl-agent
+	install -m 0755 $(BUILD)/azl-agent-provision $(DESTDIR)$(LIBEXECDIR)/azl-agent/azl-agent-provision
 	ln -sf $(SBINDIR)/azl-agent $(DESTDIR)$(LIBEXECDIR)/azl-agent/hv_kvp_daemon
 	install -D -m 0644 systemd/azl-kvp.service $(DESTDIR)$(UNITDIR)/azl-kvp.service
 

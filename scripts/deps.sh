@@ -17,6 +17,12 @@ build        libnl-genl-3-dev   libnl3-devel
 build        libnl-route-3-dev  libnl3-devel
 build        libsystemd-dev     systemd-devel
 build        libinih-dev        inih-devel
+build        libcurl4-openssl-dev libcurl-devel
+build        libxml2-dev        libxml2-devel
+build        libblkid-dev       libblkid-devel
+build        libcrypt-dev       libxcrypt-devel
+build        libselinux1-dev    libselinux-devel
+build        nettle-dev         nettle-devel
 check        libcmocka-dev      libcmocka-devel
 check        diffutils          diffutils
 check        util-linux         util-linux
@@ -33,6 +39,11 @@ check        xz-utils           xz
 check        iproute2           iproute
 check        hyperv-daemons     hyperv-daemons
 check        dbus-daemon        dbus-daemon
+check        passwd             shadow-utils
+check        sudo               sudo
+check        e2fsprogs          e2fsprogs
+check        curl               curl
+check        libxml2-utils      libxml2
 bench        time               time
 bench        hyperfine          hyperfine
 "

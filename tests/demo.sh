@@ -16,5 +16,35 @@ echo "=== azl-agent status   (this machine)"
 "$agent" status
 echo "=== exit status $? (0 healthy, 1 warnings, 2 not a Hyper-V guest or error)"
 echo
+# First boot against the Azure host simulator, in a scratch root (useradd and
+# chpasswd work with --root; nothing of this machine changes).
+if [ -x "$build/tests/azure_sim" ] && [ "$(id -u)" -eq 0 ] && command -v useradd >/dev/null; then
+	here=$(cd "$(dirname "$0")" && pwd)
+	. "$here/sim/lib.sh"
+	. "$here/provision/lib.sh"
+	demo=$(mktemp -d)
+	prov_mkroot "$demo/root"
+	cp -a "$fixture/sys" "$demo/root/" 2>/dev/null
+	# The simulated IMDS gives the fixture's own vmId, as Azure would.
+	vm_id=$("$agent" status --json --root "$fixture" 2>/dev/null | jq -r '.platform.vm_id // empty' 2>/dev/null)
+	printf 'set vm-size Standard_ND96isr_H200_v5\n' >"$demo/scenario.scn"
+	[ -n "$vm_id" ] && printf 'set vm-id %s\n' "$vm_id" >>"$demo/scenario.scn"
+	sim_start "$demo/scenario.scn" >/dev/null
+	prov_config "$demo/azl-agent.conf"
+	echo "=== azl-agent provision   (a scratch root; IMDS and wireserver simulated on loopback)"
+	"$agent" --root "$demo/root" provision --config "$demo/azl-agent.conf"
+	echo "=== exit status $?"
+	echo "=== what the simulated host received:"
+	sim_field state jsonhealth | grep -v '^$' | sed 's/^/    health report: /'
+	"$agent" --root "$demo/root" kvp get --pool 1 PROVISIONING_REPORT | sed 's/^/    KVP PROVISIONING_REPORT: /'
+	sim_stop
+	echo
+	echo "=== azl-agent status --root (the provisioned scratch root)"
+	"$agent" status --root "$demo/root" | grep -E '^(VM|Agent|Verdict)'
+	rm -rf "$demo"
+	echo
+else
+	echo "(provisioning demo skipped: needs root, useradd and $build/tests/azure_sim)"
+fi
 echo "More: $agent status --json --root $fixture | less"
 echo "      fixtures for other SKUs: $(ls "$build/fixtures" | tr '\n' ' ')"

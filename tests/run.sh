@@ -66,6 +66,11 @@ run_suite kvp-diff "$here/kvp/diff.sh" "$build"
 run_suite kvp-lisa "$here/kvp/lisa.sh" "$build"
 run_suite kvp-crash "$here/kvp/crash.sh" "$build"
 run_suite kvp-concurrency "$here/kvp/concurrency.sh" "$build"
+# Provisioning: the Azure host simulator itself, the actions on a scratch root,
+# and the whole flow against the simulator.
+run_suite sim-selftest "$here/sim/selftest.sh" "$build"
+run_suite provision-actions "$here/provision/actions.sh" "$build"
+run_suite provision "$here/provision/provision.sh" "$build"
 run_suite fuzz-smoke "$here/fuzz/run.sh" "$build" 200000
 # Kernel: build against every installed header set, then boot the 6.12
 # build in QEMU with the guest suites (tests/kmod/README.md).

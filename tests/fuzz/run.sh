@@ -12,10 +12,10 @@ runs=${2:-20000}
 src="$here/../../agent/src"
 out="$build/fuzz"
 # name:sources ("all": every agent source but main.c, with the agent's libraries)
-targets="interrupts:interrupts.c,sysfile.c,root.c ids:cpuset.c,vmbus_class.c,vmid.c kvp:all"
-agent_pkgs="json-c libnl-genl-3.0 libnl-route-3.0 libsystemd inih"
+targets="interrupts:interrupts.c,sysfile.c,root.c ids:cpuset.c,vmbus_class.c,vmid.c kvp:all goalstate:all imds:all ovf:all provision_text:all"
+agent_pkgs="json-c libnl-genl-3.0 libnl-route-3.0 libsystemd inih libcurl libxml-2.0 blkid libxcrypt libselinux nettle"
 
-plan 3
+plan $(wc -w <<<"$targets")
 if ! command -v clang >/dev/null; then
 	for t in $targets; do
 		skip "fuzz_${t%%:*}" "clang is not installed (scripts/deps.sh check installs it)"
@@ -27,7 +27,7 @@ mkdir -p "$out"
 for t in $targets; do
 	name=${t%%:*} files=${t#*:} libs=
 	if [ "$files" = all ]; then
-		srcs=$(ls "$src"/*.c | grep -v '/main\.c$')
+		srcs=$(ls "$src"/*.c | grep -v -E '/main(_provision)?\.c$')
 		libs="$(pkg-config --cflags --libs $agent_pkgs)"
 	else
 		srcs=$(printf "$src/%s " ${files//,/ })
