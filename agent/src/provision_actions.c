@@ -34,7 +34,9 @@
 #include "sysfile.h"
 #include "util.h"
 
-#define LOGIN_UID_MIN 1000u
+#define LOGIN_UID_MIN 1000u  /* defaults of login.defs */
+#define LOGIN_UID_MAX 60000u
+#define NOBODY_UID 65534u
 
 static void fclosep(FILE **f)
 {
@@ -67,6 +69,42 @@ static int lookup_user(const struct root *r, const char *user, struct account *a
 	return -ENOENT;
 }
 
+/* UID_MIN or UID_MAX from the root's login.defs; def when absent or odd. */
+static unsigned login_defs_uid(const struct root *r, const char *name, unsigned def)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0, n, len = strlen(name);
+	unsigned long long v;
+	unsigned ret = def;
+	FILE *f = root_fopen(r, ROOT_ETC, "login.defs");
+
+	if (!f)
+		return def;
+	while (read_line(f, &line, &cap, 4096, &n) > 0) {
+		char *p = line + strspn(line, " \t");
+
+		if (strncmp(p, name, len) != 0 || (p[len] != ' ' && p[len] != '\t'))
+			continue;
+		p += len + strspn(p + len, " \t");
+		p[strcspn(p, " \t#")] = '\0';
+		if (parse_unsigned(p, 0xfffffffeull, &v) == 0)
+			ret = (unsigned)v;
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * Accounts provisioning may create, change or remove: login users in
+ * login.defs' UID_MIN..UID_MAX, never a system account and never nobody
+ * (65534, which daemons run as: giving it sudo would give them root).
+ */
+static bool login_uid(const struct root *r, unsigned uid)
+{
+	return uid >= login_defs_uid(r, "UID_MIN", LOGIN_UID_MIN) &&
+	       uid <= login_defs_uid(r, "UID_MAX", LOGIN_UID_MAX) && uid != NOBODY_UID;
+}
+
 /* An existing account we may give keys or a password: a login user, not a system one. */
 static int lookup_login_user(const struct root *r, const char *user, struct account *a,
 			     char *err, size_t errlen)
@@ -78,10 +116,10 @@ static int lookup_login_user(const struct root *r, const char *user, struct acco
 			       r->dir);
 	if (ret < 0)
 		return pa_fail(ret, err, errlen, "reading %s/etc/passwd: %s", r->dir, strerror(-ret));
-	if (a->uid < LOGIN_UID_MIN)
+	if (!login_uid(r, a->uid))
 		return pa_fail(-EPERM, err, errlen,
-			       "user %s is a system account (uid %u < %u): refused", user,
-			       (unsigned)a->uid, LOGIN_UID_MIN);
+			       "user %s (uid %u) is not a login account of login.defs' range: refused",
+			       user, (unsigned)a->uid);
 	return 0;
 }
 
@@ -212,7 +250,7 @@ int action_ensure_user(const struct root *r, const char *user, const char *group
 	ret = lookup_user(r, user, &a);
 	if (ret < 0 && ret != -ENOENT)
 		return pa_fail(ret, err, errlen, "reading %s/etc/passwd: %s", r->dir, strerror(-ret));
-	if (ret == 0 && a.uid < LOGIN_UID_MIN)
+	if (ret == 0 && !login_uid(r, a.uid))
 		return pa_fail(-EPERM, err, errlen,
 			       "user %s exists as a system account (uid %u): refused", user,
 			       (unsigned)a.uid);
@@ -262,8 +300,8 @@ int action_remove_user(const struct root *r, const char *user, char *err, size_t
 		return pa_fail(ret, err, errlen, "no user %s", user);
 	if (ret < 0)
 		return pa_fail(ret, err, errlen, "reading %s/etc/passwd: %s", r->dir, strerror(-ret));
-	if (a.uid < LOGIN_UID_MIN)
-		return pa_fail(-EPERM, err, errlen, "user %s is a system account (uid %u): refused",
+	if (!login_uid(r, a.uid))
+		return pa_fail(-EPERM, err, errlen, "user %s (uid %u) is not a login account: refused",
 			       user, (unsigned)a.uid);
 	tool_argv_root(r, argv, &n);
 	argv[n++] = "-r";
@@ -285,9 +323,13 @@ int action_sudoers(const struct root *r, const char *user, bool nopasswd, char *
 {
 	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX], text[256];
 	const char *argv[] = { NULL, "-cf", tmp, NULL };
+	struct account a;
 	int len, ret;
 
+	/* Only a login account gets sudo: never a system account or nobody. */
 	ret = pa_validate_user(user, err, errlen);
+	if (ret == 0)
+		ret = lookup_login_user(r, user, &a, err, errlen);
 	if (ret < 0)
 		return ret;
 	len = pa_sudoers_text(user, nopasswd, text, sizeof(text));
