@@ -137,8 +137,12 @@ static int parse_provision_key(struct agent_config *cfg, const char *key, const 
 		return parse_uint_max(v, 3600, &cfg->provision.imds_budget_s);
 	if (strcmp(key, "report_budget_s") == 0)
 		return parse_uint_max(v, 7200, &cfg->provision.report_budget_s);
-	if (strcmp(key, "retry_ms") == 0)
-		return parse_uint_max(v, 60000, &cfg->provision.retry_ms);
+	if (strcmp(key, "retry_ms") == 0) {
+		/* Below 10 ms a retry loop is a flood of the platform endpoints. */
+		if (parse_uint_max(v, 60000, &cfg->provision.retry_ms) < 0 || cfg->provision.retry_ms < 10)
+			return -EINVAL;
+		return 0;
+	}
 	if (strcmp(key, "groups") == 0)
 		return parse_string(v, cfg->provision.groups, sizeof(cfg->provision.groups));
 	if (strcmp(key, "sudo_nopasswd") == 0)

@@ -643,27 +643,36 @@ static void excerpt(const struct http_response *resp, char *out, size_t len)
 	out[o] = '\0';
 }
 
-/* Waits before the next attempt; -ETIMEDOUT when the budget does not allow one. */
+/*
+ * Waits before the next attempt: the configured pause, or longer when IMDS
+ * asks with Retry-After (never shorter: "Retry-After: 0" must not turn the
+ * loop into a flood), cut to what is left of the budget; -ETIMEDOUT only
+ * when nothing is left.
+ */
 static int pause_before_retry(struct fetch *f, const struct http_response *resp, int r, char *err, size_t errlen)
 {
-	uint64_t pause = resp->retry_after_s >= 0 ? (uint64_t)resp->retry_after_s * 1000u : f->o->retry_ms;
+	uint64_t pause = f->o->retry_ms;
 	unsigned left = remaining_ms(f);
 
+	if (resp->retry_after_s > 0 && (uint64_t)resp->retry_after_s * 1000u > pause)
+		pause = (uint64_t)resp->retry_after_s * 1000u;
 	if (r < 0)
 		snprintf(f->reason, sizeof(f->reason), "%s querying IMDS: %s",
 			 r == -ETIMEDOUT ? "timeout" : "connection error", resp->error);
 	else
 		snprintf(f->reason, sizeof(f->reason), "http error %ld querying IMDS", resp->status);
-	if (pause >= left) {
+	if (left == 0) {
 		snprintf(err, errlen, "IMDS gave no answer within %u ms (%u attempts): %s", f->o->budget_ms,
 			 f->attempt, f->reason);
 		log_warning("%s", err);
 		return -ETIMEDOUT;
 	}
+	if (pause > left)
+		pause = left;
 	/* One warning per change of symptom; the repeats at debug. */
 	if (resp->status != f->last_status || f->attempt == 1)
-		log_warning("IMDS attempt %u: %s; retrying every %llu ms for up to %u ms", f->attempt, f->reason,
-			    (unsigned long long)pause, left);
+		log_warning("IMDS attempt %u: %s; retrying in %llu ms, for up to %u ms", f->attempt,
+			    f->reason, (unsigned long long)pause, left);
 	else
 		log_debug("IMDS attempt %u: %s; retrying in %llu ms", f->attempt, f->reason,
 			  (unsigned long long)pause);

@@ -719,6 +719,10 @@ static void test_fetch_429_retry_after(void **state)
 }
 
 /* A Retry-After beyond the budget ends the loop at once rather than sleeping in vain. */
+/*
+ * A Retry-After beyond the budget: wait what is left of it, then try once
+ * more (giving up at once would throw away the time we were given).
+ */
 static void test_fetch_retry_after_beyond_budget(void **state)
 {
 	static const struct reply script[] = { { 503, "Retry-After: 3600\r\n", NULL, 0 }, { 200, NULL, OK_DOC, 0 } };
@@ -728,10 +732,31 @@ static void test_fetch_retry_after_beyond_budget(void **state)
 	char url[64], err[256];
 
 	(void)state;
-	options_for(s, url, sizeof(url), &o, 2000);
+	options_for(s, url, sizeof(url), &o, 1000);
+	assert_int_equal(imds_fetch(&o, &inst, err, sizeof(err)), 0);
+	assert_int_equal(server_stop(s), 2);
+	imds_instance_free(&inst);
+	free(s);
+}
+
+/* "Retry-After: 0" does not shorten the configured pause into a flood. */
+static void test_fetch_retry_after_zero_keeps_the_pause(void **state)
+{
+	static const struct reply script[] = { { 503, "Retry-After: 0\r\n", NULL, 0 } };
+	struct server *s = server_start(script, 1);
+	struct imds_instance inst;
+	struct imds_options o;
+	char url[64], err[256];
+	int requests;
+
+	(void)state;
+	options_for(s, url, sizeof(url), &o, 1000);
+	o.retry_ms = 250;
 	assert_int_equal(imds_fetch(&o, &inst, err, sizeof(err)), -ETIMEDOUT);
-	assert_int_equal(server_stop(s), 1);
-	assert_non_null(strstr(err, "http error 503 querying IMDS"));
+	requests = server_stop(s);
+	/* 1 s of budget at one attempt per 250 ms: a handful, not thousands. */
+	if (requests < 2 || requests > 8)
+		fail_msg("%d requests in a 1 s budget with a 250 ms pause", requests);
 	free(s);
 }
 
@@ -932,6 +957,7 @@ int main(void)
 		cmocka_unit_test(test_fetch_403),
 		cmocka_unit_test(test_fetch_429_retry_after),
 		cmocka_unit_test(test_fetch_retry_after_beyond_budget),
+		cmocka_unit_test(test_fetch_retry_after_zero_keeps_the_pause),
 		cmocka_unit_test(test_fetch_truncated),
 		cmocka_unit_test(test_fetch_budget_500),
 		cmocka_unit_test(test_fetch_transport_errors),
