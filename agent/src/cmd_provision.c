@@ -9,6 +9,7 @@
 #include "config.h"
 #include "log.h"
 #include "provision.h"
+#include "provisioning_report.h"
 
 static void provision_usage(FILE *out)
 {
@@ -25,8 +26,22 @@ static void provision_usage(FILE *out)
 		"(markers, caches, KVP pools, SSH host keys; with --user, that administrator).\n");
 }
 
+/*
+ * A provisioning that cannot even read its configuration must still not
+ * fail silently: the KVP report needs no endpoint, so it says why.
+ */
+static void report_config_error(const struct root *r, const char *err)
+{
+	struct report_kv extra[] = { { "step", "configuration" } };
+	char *value = provisioning_report_encode(false, err, extra, 1, NULL, NULL);
+
+	if (value && provisioning_report_write(r, value) < 0)
+		fprintf(stderr, "azl-agent: could not write the KVP report either\n");
+	free(value);
+}
+
 static int load_config(const struct global_options *g, const char *path, struct agent_config *cfg,
-		       struct root *r)
+		       struct root *r, bool report)
 {
 	char err[512];
 
@@ -36,6 +51,8 @@ static int load_config(const struct global_options *g, const char *path, struct 
 	}
 	if (config_load(r, path, cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "azl-agent: %s\n", err);
+		if (report)
+			report_config_error(r, err);
 		return -1;
 	}
 	return 0;
@@ -76,7 +93,7 @@ int cmd_provision(const struct global_options *g, int argc, char **argv)
 		provision_usage(stderr);
 		return 2;
 	}
-	if (load_config(g, config, &cfg, &r) < 0)
+	if (load_config(g, config, &cfg, &r, !o.dry_run) < 0)
 		return 2;
 	return provision_run(&r, &cfg, &o, stdout);
 }
@@ -110,7 +127,7 @@ int cmd_deprovision(const struct global_options *g, int argc, char **argv)
 		provision_usage(stderr);
 		return 2;
 	}
-	if (load_config(g, config, &cfg, &r) < 0)
+	if (load_config(g, config, &cfg, &r, false) < 0)
 		return 2;
 	return deprovision_run(&r, &cfg, &o, stdout);
 }

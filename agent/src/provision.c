@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -115,12 +116,52 @@ static void read_dmi_vm_id(struct run *run)
 		run->vm_id_dmi_swapped[0] = '\0';
 }
 
+/* "<vmId>.provisioned"; "unknown" stands for a VM nothing identifies. */
+static void marker_name(const char *vm_id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.provisioned", vm_id && vm_id[0] ? vm_id : "unknown");
+}
+
 static bool marker_exists(const struct run *run, const char *vm_id)
 {
 	char name[64], path[512];
 
-	snprintf(name, sizeof(name), "%s.provisioned", vm_id);
+	marker_name(vm_id, name, sizeof(name));
 	return state_path(run, path, sizeof(path), name) == 0 && access(path, F_OK) == 0;
+}
+
+/*
+ * Before any network: is this VM provisioned already?  By its DMI vmId (in
+ * either byte order): write_marker() leaves a marker under the DMI vmId
+ * too when IMDS named the VM differently.  A stale IMDS cache of the VM an
+ * image was captured from must never count: that would skip provisioning
+ * of every VM made from the image.
+ */
+static const char *provisioned_as(const struct run *run)
+{
+	const char *ids[] = { run->vm_id_dmi, run->vm_id_dmi_swapped };
+
+	for (size_t i = 0; i < ELEMENTSOF(ids); i++)
+		if (ids[i][0] && marker_exists(run, ids[i]))
+			return ids[i];
+	return NULL;
+}
+
+/*
+ * /var/lib/azl-agent is 0700: the redacted OVF copy, CustomData and the
+ * IMDS cache are for root only (research/provisioning.md §7.5).
+ */
+static int ensure_state_dir(struct run *run)
+{
+	char path[512];
+	int ret;
+
+	if (root_path(run->r, ROOT_VAR, path, sizeof(path), STATE_DIR) < 0)
+		return -ENAMETOOLONG;
+	ret = mkdir_p(path, 0700);
+	if (ret == 0 && chmod(path, 0700) < 0)
+		ret = -errno;
+	return ret;
 }
 
 /* Fail the run at the current step with a reason (kept for the reports). */
@@ -150,14 +191,26 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
 	return ret;
 }
 
-/* The redacted copy keeps the non-secret data for a run after a reboot. */
+/*
+ * The redacted copy keeps the non-secret data for a run after a reboot.
+ * It is named by the DMI vmId, so an image captured without deprovision
+ * never hands one VM's administrator to another.
+ */
+static int copy_path(const struct run *run, char *path, size_t len)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "ovf-env-%s.xml", run->vm_id_dmi[0] ? run->vm_id_dmi : "unknown");
+	return state_path(run, path, len, name);
+}
+
 static void save_redacted(struct run *run, const char *xml, size_t len)
 {
 	_cleanup_free_ char *copy = NULL;
 	char path[512];
 	size_t n;
 
-	if (ovf_redact(xml, len, &copy, &n) < 0 || state_path(run, path, sizeof(path), "ovf-env.xml") < 0 ||
+	if (ovf_redact(xml, len, &copy, &n) < 0 || copy_path(run, path, sizeof(path)) < 0 ||
 	    write_file_atomic(path, copy, n, 0600) < 0)
 		log_warning("provision: could not keep a redacted copy of ovf-env.xml");
 }
@@ -177,26 +230,32 @@ static int load_ovf_xml(struct run *run, char **xml, size_t *len, bool *from_cop
 			     sizeof(run->err));
 	if (ret != -ENOENT)
 		return ret;
-	if (state_path(run, path, sizeof(path), "ovf-env.xml") < 0 || access(path, F_OK) < 0)
+	if (copy_path(run, path, sizeof(path)) < 0 || access(path, F_OK) < 0)
 		return -ENOENT;
 	*from_copy = true;
 	return read_file(path, xml, len, run->err, sizeof(run->err));
 }
 
-/* The raw document holds the password: wipe it before it is freed. */
-static void wipe_xml(char **xml_len_pair)
+/* A buffer that holds the password: wiped, all of it, before it is freed. */
+struct secret {
+	char *p;
+	size_t len;
+};
+
+static void secret_wipe(struct secret *s)
 {
-	if (*xml_len_pair)
-		explicit_bzero(*xml_len_pair, strlen(*xml_len_pair));
-	free(*xml_len_pair);
+	if (s->p)
+		explicit_bzero(s->p, s->len);
+	free(s->p);
 }
 
 static int read_ovf(struct run *run)
 {
-	_cleanup_(wipe_xml) char *xml = NULL;
+	_cleanup_(secret_wipe) struct secret doc = { 0 };
 	bool from_copy;
+	int ret = load_ovf_xml(run, &doc.p, &doc.len, &from_copy);
+	const char *xml;
 	size_t len;
-	int ret = load_ovf_xml(run, &xml, &len, &from_copy);
 
 	if (ret == -ENOENT) {
 		say(run, "ovf: no provisioning media");
@@ -204,6 +263,8 @@ static int read_ovf(struct run *run)
 	}
 	if (ret < 0)
 		return fail(run, "ovf", "%s", run->err);
+	xml = doc.p;
+	len = doc.len;
 	ret = ovf_parse(xml, len, &run->ovf, run->err, sizeof(run->err));
 	if (ret < 0)
 		return fail(run, "ovf", "%s", run->err);
@@ -278,7 +339,6 @@ static int apply_plan(struct run *run)
 	const struct provision_plan *p = &run->plan;
 	char *err = run->err, home[512];
 	size_t errlen = sizeof(run->err);
-	int ret;
 
 	if (p->hostname) {
 		if (action_set_hostname(run->r, p->hostname, err, errlen) < 0)
@@ -306,14 +366,26 @@ static int apply_plan(struct run *run)
 		return fail(run, "custom-data", "%s", err);
 	if (snprintf(home, sizeof(home), "/home/%s", p->username) < (int)sizeof(home))
 		action_restorecon(run->r, home);
-	if (run->cfg->resource_disk.enabled) {
-		/* The temporary disk never fails provisioning: a VM without it is fine. */
-		ret = action_resource_disk(run->r, run->cfg, err, errlen);
-		if (ret < 0 && ret != -ENOENT)
-			log_warning("provision: resource disk: %s", err);
-		say(run, "resource disk: %s", ret == 0 ? "ready" : ret == -ENOENT ? "none" : err);
-	}
 	return 0;
+}
+
+/*
+ * The resource disk, at every boot and after Ready: it comes back blank or
+ * NTFS after a deallocation of a VM that stays provisioned, and formatting
+ * it must not delay the ready report.  It never fails provisioning: a VM
+ * without one is fine.
+ */
+static void resource_disk(struct run *run)
+{
+	char err[256] = "";
+	int ret;
+
+	if (!run->cfg->resource_disk.enabled || run->o->dry_run)
+		return;
+	ret = action_resource_disk(run->r, run->cfg, err, sizeof(err));
+	if (ret < 0 && ret != -ENOENT)
+		log_warning("provision: resource disk: %s", err);
+	say(run, "resource disk: %s", ret == 0 ? "ready" : ret == -ENOENT ? "none" : err);
 }
 
 /* The KVP report first (the host sees it even without the wireserver), then health. */
@@ -354,26 +426,48 @@ static int report(struct run *run, bool success)
 	return 0;
 }
 
-/* <vmId>.provisioned, and `provisioned` pointing at it (what `status` reads). */
-static int write_marker(struct run *run)
+/* `provisioned` pointing at the marker (what `status` reads), replaced atomically. */
+static int link_marker(struct run *run, const char *vm_id)
 {
-	char name[64], path[512], link[512], tmp[520], when[40], line[48];
-	int ret;
+	char name[64], link[512], tmp[520];
 
-	iso_now(when, sizeof(when));
-	snprintf(line, sizeof(line), "%s\n", when);
-	snprintf(name, sizeof(name), "%s.provisioned", run->plan.vm_id[0] ? run->plan.vm_id : "unknown");
-	if (state_path(run, path, sizeof(path), name) < 0 ||
-	    state_path(run, link, sizeof(link), "provisioned") < 0)
+	marker_name(vm_id, name, sizeof(name));
+	if (state_path(run, link, sizeof(link), "provisioned") < 0)
 		return -ENAMETOOLONG;
-	ret = write_file_atomic(path, line, strlen(line), 0644);
-	if (ret < 0)
-		return ret;
 	snprintf(tmp, sizeof(tmp), "%s.new", link);
 	unlink(tmp);
 	if (symlink(name, tmp) < 0 || rename(tmp, link) < 0)
 		return -errno;
 	return 0;
+}
+
+static int write_marker_file(struct run *run, const char *vm_id, const char *line)
+{
+	char name[64], path[512];
+
+	marker_name(vm_id, name, sizeof(name));
+	if (state_path(run, path, sizeof(path), name) < 0)
+		return -ENAMETOOLONG;
+	return write_file_atomic(path, line, strlen(line), 0644);
+}
+
+/*
+ * <vmId>.provisioned (IMDS's vmId), then the link to it.  When DMI named
+ * the VM differently, a marker under the DMI vmId too, so the next boot
+ * knows without asking IMDS.
+ */
+static int write_marker(struct run *run)
+{
+	char when[40], line[48];
+	int ret;
+
+	iso_now(when, sizeof(when));
+	snprintf(line, sizeof(line), "%s\n", when);
+	ret = write_marker_file(run, run->plan.vm_id, line);
+	if (ret == 0 && run->vm_id_dmi[0] && strcmp(run->vm_id_dmi, run->plan.vm_id) != 0 &&
+	    strcmp(run->vm_id_dmi_swapped, run->plan.vm_id) != 0)
+		ret = write_marker_file(run, run->vm_id_dmi, line);
+	return ret < 0 ? ret : link_marker(run, run->plan.vm_id);
 }
 
 static int gather(struct run *run)
@@ -417,11 +511,19 @@ int provision_run(const struct root *r, const struct agent_config *cfg,
 
 	run.imds.disable_password_auth = -1;
 	run.ovf.disable_ssh_password_auth = -1;
+	/* A core dump would hold the OVF password. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	read_dmi_vm_id(&run);
-	if (!o->dry_run && run.vm_id_dmi[0] && marker_exists(&run, run.vm_id_dmi)) {
-		say(&run, "already provisioned (vmId %s)", run.vm_id_dmi);
+	if (!o->dry_run && provisioned_as(&run)) {
+		const char *id = provisioned_as(&run);
+
+		link_marker(&run, id); /* a kill between marker and link left none */
+		say(&run, "already provisioned (vmId %s)", id);
+		resource_disk(&run);
 		return 0;
 	}
+	if (!o->dry_run && ensure_state_dir(&run) < 0)
+		log_warning("provision: cannot create the state directory");
 	if (gather(&run) < 0) {
 		ret = o->dry_run ? 2 : (report(&run, false), 1);
 		goto out;
@@ -431,7 +533,9 @@ int provision_run(const struct root *r, const struct agent_config *cfg,
 		goto out;
 	}
 	if (marker_exists(&run, run.plan.vm_id)) {
+		link_marker(&run, run.plan.vm_id);
 		say(&run, "already provisioned (vmId %s)", run.plan.vm_id);
+		resource_disk(&run);
 		ret = 0;
 		goto out;
 	}
@@ -442,13 +546,16 @@ int provision_run(const struct root *r, const struct agent_config *cfg,
 	if (report(&run, true) < 0)
 		goto out;
 	crash_point("report");
-	if (write_marker(&run) < 0) {
-		log_error("provision: could not write the marker: %s", strerror(errno));
+	ret = write_marker(&run);
+	if (ret < 0) {
+		log_error("provision: could not write the marker: %s", strerror(-ret));
+		ret = 1;
 		goto out;
 	}
 	say(&run, "provisioned (vmId %s)", run.plan.vm_id);
 	if (run.media[0] && cfg->provision.eject_media && ovf_media_eject(run.media) < 0)
 		log_warning("provision: could not eject %s", run.media);
+	resource_disk(&run);
 	ret = 0;
 out:
 	run_free(&run);
@@ -467,7 +574,7 @@ static const struct victim victims[] = {
 	{ ROOT_VAR, STATE_DIR "/*.provisioned", "provisioning markers" },
 	{ ROOT_VAR, STATE_DIR "/provisioned", "provisioning marker link" },
 	{ ROOT_VAR, STATE_DIR "/imds-compute.json", "IMDS cache" },
-	{ ROOT_VAR, STATE_DIR "/ovf-env.xml", "redacted ovf-env.xml" },
+	{ ROOT_VAR, STATE_DIR "/ovf-env-*.xml", "redacted ovf-env.xml copies" },
 	{ ROOT_VAR, STATE_DIR "/CustomData", "CustomData" },
 	{ ROOT_VAR, "lib/hyperv/.kvp_pool_*", "KVP pools (stale host data)" },
 	{ ROOT_VAR, "lib/hyperv/.azl_kvp_journal_*", "KVP journals" },

@@ -58,8 +58,15 @@ static void child(const char *const argv[], int in_fd, int out_fd)
 }
 
 /* Feed input to the child and collect its output, without blocking on either. */
+/*
+ * No tool may hang provisioning: useradd, chpasswd, visudo and mkfs take
+ * seconds at most; past this the child is killed and the step fails.
+ */
+#define PA_TOOL_TIMEOUT_USEC (120ull * 1000 * 1000)
+
 static int pump(int in_fd, int out_fd, const char *input, size_t inlen, char *out, size_t outlen)
 {
+	uint64_t deadline = monotonic_usec() + PA_TOOL_TIMEOUT_USEC, now;
 	size_t written = 0, got = 0;
 
 	if (inlen == 0) {
@@ -69,13 +76,19 @@ static int pump(int in_fd, int out_fd, const char *input, size_t inlen, char *ou
 	while (out_fd >= 0) {
 		struct pollfd p[2] = { { .fd = out_fd, .events = POLLIN },
 				       { .fd = in_fd, .events = POLLOUT } };
-		int np = in_fd >= 0 ? 2 : 1;
+		int np = in_fd >= 0 ? 2 : 1, k;
 
-		if (poll(p, np, -1) < 0) {
+		now = monotonic_usec();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		k = poll(p, np, (int)((deadline - now) / 1000 + 1));
+		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		if (k == 0)
+			continue; /* the deadline check above ends it */
 		if (np == 2 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
 			ssize_t n = written < inlen ? write(in_fd, input + written, inlen - written) : 0;
 
@@ -154,9 +167,14 @@ int pa_run(const char *const argv[], const char *input, size_t inlen, char *err,
 		;
 	sigprocmask(SIG_SETMASK, &old_set, NULL);
 	close(out[0]);
+	if (r == -ETIMEDOUT)
+		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
+	if (r == -ETIMEDOUT)
+		return pa_fail(r, err, errlen, "%s took longer than %llu s: killed", argv[0],
+			       PA_TOOL_TIMEOUT_USEC / 1000000);
 	if (r < 0)
 		return r;
 	first_line(output);
