@@ -14,7 +14,7 @@ agent="$build/azl-agent"
 . "$here/lib.sh"
 . "$here/../sim/lib.sh"
 
-N=51
+N=57
 plan $N
 why=$(sim_unusable)
 [ -z "$why" ] && { [ "$(id -u)" -eq 0 ] || why="needs root (useradd --root)"; }
@@ -77,9 +77,11 @@ is "happy: sudoers drop-in 0440" 440 "$(stat -c %a "$R/etc/sudoers.d/azl-agent-a
 has "happy: KVP PROVISIONING_REPORT says success" <(report) '^result=success\|agent=azl-agent/'
 is "happy: Ready reported once" Ready "$(states | grep -v '^$')"
 is "happy: the marker, once" 1 "$(markers)"
+is "happy: the state directory is 0700" 700 "$(stat -c %a "$R/var/lib/azl-agent")"
 before=$(sim_count)
 "$agent" --root "$R" provision --config "$tmp/agent.conf" >"$tmp/out2" 2>&1
-is "happy: a second run is a no-op (exit 0, no report)" "0 $before" "$? $(sim_count jsonhealth | awk -v b="$before" '{ print b }')"
+is "happy: a second run is a no-op (exit 0; no DMI here, so IMDS names the VM; no report)" \
+	"0 $((before + 1)) 1" "$? $(sim_count) $(sim_count jsonhealth)"
 has "happy: ... and says so" "$tmp/out2" 'already provisioned'
 is "happy: IMDS asked with Metadata: true and no proxy" "true no" \
 	"$(sim_field metadata imds | sort -u | tr '\n' ' ')$(sim_field proxy imds | sort -u)"
@@ -195,7 +197,46 @@ is "a new vmId provisions again: exit 0, two markers, link to the new one" \
 is "... and the user is still there once" 1 "$(users)"
 sim_stop
 
-# 8. deprovision lists, then removes.
+# 8. Accounts provisioning must never touch: nobody (daemons run as it) and
+# system accounts; a broken configuration still leaves a KVP report.
+printf 'set admin-username nobody\n' >"$tmp/nobody.scn"
+prov_mkroot "$R"
+echo 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin' >>"$R/etc/passwd"
+sim_start "$tmp/nobody.scn"
+prov_config "$tmp/agent.conf"
+"$agent" --root "$R" provision --config "$tmp/agent.conf" >"$tmp/out" 2>&1
+is "admin nobody: refused (exit 1), no sudoers drop-in, NotReady" "1 0 NotReady" \
+	"$? $(find "$R/etc/sudoers.d" -type f 2>/dev/null | wc -l) $(states | grep -v '^$' | tail -1)"
+sim_stop
+prov_mkroot "$R"
+printf '[provision]\nretry_ms = 1s\n' >"$tmp/bad.conf"
+"$agent" --root "$R" provision --config "$tmp/bad.conf" >"$tmp/out" 2>&1
+rc=$?
+is "a broken configuration: exit 2, and the KVP report says why" "2 yes" \
+	"$rc $(report | grep -q 'result=error.*retry_ms' && echo yes)"
+
+# 9. DMI and IMDS disagree on the vmId: provisioned by IMDS's; the next
+# boot, with IMDS down, knows it is provisioned without asking anybody.
+prov_mkroot "$R"
+dmi="$R/sys/devices/virtual/dmi/id"
+mkdir -p "$dmi" "$R/sys/firmware/efi" "$R/sys/bus/vmbus"
+echo aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee >"$dmi/product_uuid"
+echo "Microsoft Corporation" >"$dmi/sys_vendor"
+echo "Virtual Machine" >"$dmi/product_name"
+sim_start happy
+prov_config "$tmp/agent.conf"
+"$agent" --root "$R" provision --config "$tmp/agent.conf" >"$tmp/out" 2>&1
+first=$?
+has "vmId mismatch: said, IMDS's used" "$tmp/out" 'DMI aaaaaaaa-.* and IMDS 8f0e4c4a-.* differ'
+sim_stop
+PROV_IMDS_BUDGET=1 sim_start imds-down
+prov_config "$tmp/agent.conf"
+"$agent" --root "$R" provision --config "$tmp/agent.conf" >"$tmp/out" 2>&1
+is "vmId mismatch: the next boot is a no-op without IMDS (exit 0, KVP report still success)" \
+	"0 0 yes 0" "$first $? $(report | grep -q '^result=success' && echo yes) $(sim_count)"
+sim_stop
+
+# 10. deprovision lists, then removes.
 "$agent" --root "$R" deprovision --dry-run >"$tmp/dep" 2>&1
 has "deprovision --dry-run lists the markers" "$tmp/dep" 'would remove .*provisioned'
 is "deprovision --dry-run removes nothing" 2 "$(markers)"
