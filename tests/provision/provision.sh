@@ -14,7 +14,7 @@ agent="$build/azl-agent"
 . "$here/lib.sh"
 . "$here/../sim/lib.sh"
 
-N=57
+N=56
 plan $N
 why=$(sim_unusable)
 [ -z "$why" ] && { [ "$(id -u)" -eq 0 ] || why="needs root (useradd --root)"; }
