@@ -46,6 +46,16 @@ static void curl_init_once(void)
 	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+static int on_progress(void *stop, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return *(const volatile sig_atomic_t *)stop ? 1 : 0;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
 	struct transfer *t = userdata;
@@ -154,6 +164,8 @@ static int errno_of(CURLcode rc)
 		return -EINVAL;
 	case CURLE_OUT_OF_MEMORY:
 		return -ENOMEM;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return -EINTR; /* the caller's stop flag */
 	default:
 		return -EIO;
 	}
@@ -186,6 +198,12 @@ static CURLcode set_common(CURL *c, const struct http_request *req, struct trans
 	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	SET(CURLOPT_USERAGENT, "azl-agent/" AZL_VERSION);
+	if (req->stop) {
+		/* A stop request (SIGTERM) ends the transfer within a second. */
+		SET(CURLOPT_NOPROGRESS, 0L);
+		SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+		SET(CURLOPT_XFERINFODATA, (void *)req->stop);
+	}
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, t);
 	SET(CURLOPT_HEADERFUNCTION, on_header);

@@ -8,6 +8,7 @@
  * policy.
  */
 
+#include <signal.h>
 #include <stddef.h>
 
 #define HTTP_BODY_MAX (1u << 20) /* a larger answer is an error, not a cut */
@@ -19,6 +20,7 @@ struct http_request {
 	const char *body;         /* POST body or NULL */
 	size_t body_len;
 	unsigned timeout_ms;      /* whole request */
+	const volatile sig_atomic_t *stop; /* when it turns non-zero, abort (-EINTR); may be NULL */
 };
 
 struct http_response {

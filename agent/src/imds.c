@@ -580,7 +580,8 @@ static void request_id(unsigned attempt, char out[37])
 		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-static void sleep_ms(unsigned ms)
+/* Sleep ms, or less when stop turns non-zero (the signal interrupts the sleep). */
+static void sleep_ms(unsigned ms, const volatile sig_atomic_t *stop)
 {
 	struct timespec ts;
 	uint64_t until = monotonic_usec() + (uint64_t)ms * 1000u;
@@ -588,7 +589,8 @@ static void sleep_ms(unsigned ms)
 	ts.tv_sec = (time_t)(until / 1000000u);
 	ts.tv_nsec = (long)(until % 1000000u) * 1000;
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+		if (stop && *stop)
+			return;
 }
 
 struct fetch {
@@ -617,6 +619,7 @@ static int one_attempt(struct fetch *f, struct http_response *resp)
 		.method = "GET",
 		.url = f->fallback ? f->url_fallback : f->url_primary,
 		.headers = headers,
+		.stop = f->o->stop,
 	};
 
 	request_id(f->attempt, id);
@@ -677,7 +680,7 @@ static int pause_before_retry(struct fetch *f, const struct http_response *resp,
 		log_debug("IMDS attempt %u: %s; retrying in %llu ms", f->attempt, f->reason,
 			  (unsigned long long)pause);
 	f->last_status = resp->status;
-	sleep_ms((unsigned)pause);
+	sleep_ms((unsigned)pause, f->o->stop);
 	return 0;
 }
 
@@ -735,6 +738,10 @@ int imds_fetch(const struct imds_options *o, struct imds_instance *out, char *er
 	for (f.attempt = 1;; f.attempt++) {
 		_cleanup_(http_response_free) struct http_response resp = { 0 };
 
+		if (o->stop && *o->stop) {
+			snprintf(err, errlen, "IMDS: interrupted (the agent is stopping)");
+			return -EINTR;
+		}
 		r = one_attempt(&f, &resp);
 		if (r == -EFBIG) {
 			snprintf(err, errlen, "error parsing IMDS metadata: answer larger than %u bytes",

@@ -8,6 +8,7 @@
  * optional; a field of the wrong type is an error naming the key.
  */
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -54,6 +55,7 @@ struct imds_options {
 	const char *base_url;   /* "http://169.254.169.254" (config) */
 	unsigned budget_ms;     /* total time for retries (default 300 s) */
 	unsigned retry_ms;      /* pause between attempts (1000..2000) */
+	const volatile sig_atomic_t *stop; /* non-zero: give up now (-EINTR); may be NULL */
 };
 
 /*

@@ -39,6 +39,32 @@
 #define AZL_VERSION "0.1.0"
 #endif
 
+/*
+ * SIGTERM or SIGINT (systemd stopping a run that took too long): the one
+ * piece of process-wide state, as a signal handler can only set a flag.
+ * IMDS and the wireserver loops watch it; the run then reports failure
+ * with one short attempt instead of vanishing without a word.
+ */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal }; /* no SA_RESTART: sleeps end */
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* After a stop request, the failure report gets this long, once. */
+#define STOPPING_REPORT_MS 5000u
+
 struct run {
 	const struct root *r;
 	const struct agent_config *cfg;
@@ -297,6 +323,7 @@ static int read_imds(struct run *run)
 		.base_url = run->cfg->provision.imds_url,
 		.budget_ms = run->cfg->provision.imds_budget_s * 1000,
 		.retry_ms = run->cfg->provision.retry_ms,
+		.stop = &stop_requested,
 	};
 	_cleanup_free_ char *json = NULL;
 	size_t len;
@@ -396,6 +423,7 @@ static int report(struct run *run, bool success)
 		.agent_name = AGENT_NAME,
 		.budget_ms = run->cfg->provision.report_budget_s * 1000,
 		.retry_ms = run->cfg->provision.retry_ms,
+		.stop = &stop_requested,
 	};
 	struct report_kv extra[] = { { "step", run->step } };
 	_cleanup_free_ char *value = NULL;
@@ -403,6 +431,12 @@ static int report(struct run *run, bool success)
 	const char *via = "?";
 	int ret;
 
+	if (stop_requested) {
+		/* Stopping: one short attempt, not the whole budget. */
+		opts.stop = NULL;
+		if (opts.budget_ms > STOPPING_REPORT_MS)
+			opts.budget_ms = STOPPING_REPORT_MS;
+	}
 	iso_now(when, sizeof(when));
 	value = provisioning_report_encode(success, success ? NULL : run->err, extra,
 					   success ? 0 : ELEMENTSOF(extra),
@@ -513,6 +547,8 @@ int provision_run(const struct root *r, const struct agent_config *cfg,
 	run.ovf.disable_ssh_password_auth = -1;
 	/* A core dump would hold the OVF password. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (!o->dry_run)
+		catch_stop_signals();
 	read_dmi_vm_id(&run);
 	if (!o->dry_run && provisioned_as(&run)) {
 		const char *id = provisioned_as(&run);
@@ -539,7 +575,8 @@ int provision_run(const struct root *r, const struct agent_config *cfg,
 		ret = 0;
 		goto out;
 	}
-	if (apply_plan(&run) < 0) {
+	if (apply_plan(&run) < 0 ||
+	    (stop_requested && fail(&run, "stopped", "the agent was asked to stop") < 0)) {
 		report(&run, false);
 		goto out;
 	}

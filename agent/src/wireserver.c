@@ -346,6 +346,7 @@ static int request(struct report *rp, const char *method, const char *url, const
 	struct http_request req = {
 		.method = method, .url = url, .headers = headers, .body = body,
 		.body_len = body ? strlen(body) : 0, .timeout_ms = request_timeout_ms(rp),
+		.stop = rp->o->stop,
 	};
 	int r = http_do(&req, resp);
 
@@ -420,12 +421,14 @@ static int try_xml(struct report *rp)
 	return success(&resp) ? 0 : -EAGAIN;
 }
 
-static void pause_ms(unsigned ms)
+/* Sleep ms, or less when stop turns non-zero (the signal interrupts the sleep). */
+static void pause_ms(unsigned ms, const volatile sig_atomic_t *stop)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+		if (stop && *stop)
+			return;
 }
 
 /* The configured pause, longer when the host asked for it, never past the budget. */
@@ -500,7 +503,11 @@ int wireserver_report(const struct wireserver_options *o, bool ready, const char
 		log_debug("wireserver: attempt %u failed: %s", attempts, rp.last);
 		if (remaining_ms(&rp) == 0)
 			break;
-		pause_ms(next_pause_ms(&rp));
+		pause_ms(next_pause_ms(&rp), o->stop);
+		if (o->stop && *o->stop) {
+			snprintf(err, errlen, "wireserver: interrupted (the agent is stopping); last: %s", rp.last);
+			return -EINTR;
+		}
 		if (remaining_ms(&rp) == 0)
 			break;
 	}

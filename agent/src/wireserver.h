@@ -7,6 +7,7 @@
  * report, with bounded retries.
  */
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -48,6 +49,7 @@ struct wireserver_options {
 	const char *agent_name; /* x-ms-agent-name (NULL: "azl-agent") */
 	unsigned budget_ms;     /* total for retries */
 	unsigned retry_ms;
+	const volatile sig_atomic_t *stop; /* non-zero: no more attempts (-EINTR); may be NULL */
 };
 
 /*

@@ -14,7 +14,7 @@ agent="$build/azl-agent"
 . "$here/lib.sh"
 . "$here/../sim/lib.sh"
 
-N=56
+N=57
 plan $N
 why=$(sim_unusable)
 [ -z "$why" ] && { [ "$(id -u)" -eq 0 ] || why="needs root (useradd --root)"; }
@@ -236,7 +236,25 @@ is "vmId mismatch: the next boot is a no-op without IMDS (exit 0, KVP report sti
 	"0 0 yes 0" "$first $? $(report | grep -q '^result=success' && echo yes) $(sim_count)"
 sim_stop
 
-# 10. deprovision lists, then removes.
+# 10. Stopped (SIGTERM, as systemd does past TimeoutStartSec) while IMDS
+# hangs: the run ends at once and still reports why.
+R_main=$R
+R="$tmp/root-stop"
+prov_mkroot "$R"
+sim_start imds-hang
+PROV_IMDS_BUDGET=120 prov_config "$tmp/agent.conf"
+"$agent" --root "$R" provision --config "$tmp/agent.conf" >"$tmp/out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ "$(sim_count imds)" -ge 1 ] && break; sleep 0.05; done
+kill -TERM "$pid"
+wait "$pid"
+stop_rc=$?
+is "SIGTERM while IMDS hangs: exit 1, KVP and wireserver told why" "1 yes NotReady" \
+	"$stop_rc $(report | grep -q 'result=error.*interrupted' && echo yes) $(states | grep -v '^$' | tail -1)"
+sim_stop
+R=$R_main
+
+# 11. deprovision lists, then removes.
 "$agent" --root "$R" deprovision --dry-run >"$tmp/dep" 2>&1
 has "deprovision --dry-run lists the markers" "$tmp/dep" 'would remove .*provisioned'
 is "deprovision --dry-run removes nothing" 2 "$(markers)"
