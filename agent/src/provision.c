@@ -391,6 +391,8 @@ static int apply_plan(struct run *run)
 	    p->ssh_password_auth ? "allowed" : "refused");
 	if (p->custom_data && action_save_custom_data(run->r, p->custom_data, err, errlen) < 0)
 		return fail(run, "custom-data", "%s", err);
+	if (p->user_data && action_save_user_data(run->r, p->user_data, err, errlen) < 0)
+		return fail(run, "user-data", "%s", err);
 	if (snprintf(home, sizeof(home), "/home/%s", p->username) < (int)sizeof(home))
 		action_restorecon(run->r, home);
 	return 0;
@@ -613,6 +615,7 @@ static const struct victim victims[] = {
 	{ ROOT_VAR, STATE_DIR "/imds-compute.json", "IMDS cache" },
 	{ ROOT_VAR, STATE_DIR "/ovf-env-*.xml", "redacted ovf-env.xml copies" },
 	{ ROOT_VAR, STATE_DIR "/CustomData", "CustomData" },
+	{ ROOT_VAR, STATE_DIR "/UserData", "IMDS userData" },
 	{ ROOT_VAR, "lib/hyperv/.kvp_pool_*", "KVP pools (stale host data)" },
 	{ ROOT_VAR, "lib/hyperv/.azl_kvp_journal_*", "KVP journals" },
 	{ ROOT_ETC, "ssh/ssh_host_*", "SSH host keys" },

@@ -638,7 +638,9 @@ int action_sshd_password_auth(const struct root *r, bool allow, char *err, size_
 
 /* ---- CustomData ---- */
 
-int action_save_custom_data(const struct root *r, const char *base64, char *err, size_t errlen)
+/* A base64 blob from the platform, decoded into /var/lib/azl-agent/<name>, 0600. */
+static int save_platform_blob(const struct root *r, const char *name, const char *base64,
+			      char *err, size_t errlen)
 {
 	_cleanup_free_ unsigned char *data = NULL;
 	char dir[PATH_MAX], path[PATH_MAX];
@@ -647,13 +649,13 @@ int action_save_custom_data(const struct root *r, const char *base64, char *err,
 
 	/* 64 KiB decoded is Azure's cap; allow generous white space around it */
 	if (inlen > 2 * PA_CUSTOM_DATA_MAX)
-		return pa_fail(-EFBIG, err, errlen, "CustomData is %zu bytes of base64 (too large)",
+		return pa_fail(-EFBIG, err, errlen, "%s is %zu bytes of base64 (too large)", name,
 			       inlen);
 	ret = pa_base64_decode(base64 ? base64 : "", inlen, &data, &len, err, errlen);
 	if (ret < 0)
 		return ret;
 	if (root_path(r, ROOT_VAR, dir, sizeof(dir), "lib/azl-agent") < 0 ||
-	    root_path(r, ROOT_VAR, path, sizeof(path), "lib/azl-agent/CustomData") < 0)
+	    root_path(r, ROOT_VAR, path, sizeof(path), "lib/azl-agent/%s", name) < 0)
 		return pa_fail(-ENAMETOOLONG, err, errlen, "the root prefix is too long");
 	if (file_is(path, data, len, 0600))
 		return 0;
@@ -664,6 +666,16 @@ int action_save_custom_data(const struct root *r, const char *base64, char *err,
 	if (ret < 0)
 		return pa_fail(ret, err, errlen, "writing %s: %s", path, strerror(-ret));
 	return 0;
+}
+
+int action_save_custom_data(const struct root *r, const char *base64, char *err, size_t errlen)
+{
+	return save_platform_blob(r, "CustomData", base64, err, errlen);
+}
+
+int action_save_user_data(const struct root *r, const char *base64, char *err, size_t errlen)
+{
+	return save_platform_blob(r, "UserData", base64, err, errlen);
 }
 
 /* ---- SELinux ---- */

@@ -41,6 +41,8 @@ int action_sshd_password_auth(const struct root *r, bool allow, char *err, size_
 
 /* CustomData (base64-decoded) to <root>/var/lib/azl-agent/CustomData, 0600. */
 int action_save_custom_data(const struct root *r, const char *base64, char *err, size_t errlen);
+/* IMDS userData (base64-decoded) to <root>/var/lib/azl-agent/UserData, 0600. */
+int action_save_user_data(const struct root *r, const char *base64, char *err, size_t errlen);
 
 /* restorecon of a path where SELinux is enabled (live root only); 0 where it is off. */
 int action_restorecon(const struct root *r, const char *path);

@@ -92,6 +92,7 @@ int provision_merge(const struct imds_instance *imds, const struct ovf_env *ovf,
 	}
 	out->ssh_password_auth = ssh_password_auth(imds, ovf, out);
 	out->custom_data = ovf ? nonempty(ovf->custom_data) : NULL;
+	out->user_data = imds ? nonempty(imds->user_data) : NULL;
 	return 0;
 }
 
@@ -131,6 +132,7 @@ void provision_plan_print(const struct provision_plan *p, FILE *out)
 		if (ssh_key_fingerprint(p->keys[i], fp, sizeof(fp)) == 0)
 			fprintf(out, "                %s\n", fp);
 	fprintf(out, "custom data     %s\n", p->custom_data ? "from OVF, saved 0600" : "none");
+	fprintf(out, "user data       %s\n", p->user_data ? "from IMDS, saved 0600" : "none");
 }
 
 struct json_object *provision_plan_json(const struct provision_plan *p)
@@ -154,5 +156,6 @@ struct json_object *provision_plan_json(const struct provision_plan *p)
 	json_object_object_add(o, "ssh_keys", keys);
 	json_object_object_add(o, "ssh_keys_rejected", json_object_new_int((int)p->keys_rejected));
 	json_object_object_add(o, "custom_data", json_object_new_boolean(p->custom_data != NULL));
+	json_object_object_add(o, "user_data", json_object_new_boolean(p->user_data != NULL));
 	return o;
 }

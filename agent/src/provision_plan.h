@@ -33,6 +33,7 @@ struct provision_plan {
 	bool password_refused; /* there was one, the configuration refuses it */
 	bool ssh_password_auth;
 	const char *custom_data; /* base64 from OVF, or NULL */
+	const char *user_data;   /* base64 from IMDS userData, or NULL */
 };
 
 /*

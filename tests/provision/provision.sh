@@ -14,7 +14,7 @@ agent="$build/azl-agent"
 . "$here/lib.sh"
 . "$here/../sim/lib.sh"
 
-N=57
+N=58
 plan $N
 why=$(sim_unusable)
 [ -z "$why" ] && { [ "$(id -u)" -eq 0 ] || why="needs root (useradd --root)"; }
@@ -195,6 +195,16 @@ is "a new vmId provisions again: exit 0, two markers, link to the new one" \
 	"0 2 11111111-2222-3333-4444-555555555555.provisioned" \
 	"$? $(markers) $(readlink "$R/var/lib/azl-agent/provisioned")"
 is "... and the user is still there once" 1 "$(users)"
+sim_stop
+
+# IMDS userData is kept, decoded, root only; and so refused when not base64.
+printf 'set user-data %s\n' "$(printf '#cloud-config\nhostname: x\n' | base64 -w0)" >"$tmp/ud.scn"
+prov_mkroot "$R"
+sim_start "$tmp/ud.scn"
+prov_config "$tmp/agent.conf"
+"$agent" --root "$R" provision --config "$tmp/agent.conf" >"$tmp/out" 2>&1
+is "IMDS userData: saved decoded, 0600" "0 #cloud-config 600" \
+	"$? $(head -1 "$R/var/lib/azl-agent/UserData" 2>/dev/null) $(stat -c %a "$R/var/lib/azl-agent/UserData" 2>/dev/null)"
 sim_stop
 
 # 8. Accounts provisioning must never touch: nobody (daemons run as it) and
