@@ -580,19 +580,6 @@ static void request_id(unsigned attempt, char out[37])
 		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-/* Sleep ms, or less when stop turns non-zero (the signal interrupts the sleep). */
-static void sleep_ms(unsigned ms, const volatile sig_atomic_t *stop)
-{
-	struct timespec ts;
-	uint64_t until = monotonic_usec() + (uint64_t)ms * 1000u;
-
-	ts.tv_sec = (time_t)(until / 1000000u);
-	ts.tv_nsec = (long)(until % 1000000u) * 1000;
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		if (stop && *stop)
-			return;
-}
-
 struct fetch {
 	const struct imds_options *o;
 	char url_primary[512], url_fallback[512];

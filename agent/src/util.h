@@ -3,6 +3,8 @@
 
 /* systemd-style cleanup helpers: resources are released on scope exit. */
 
+#include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -45,4 +47,19 @@ static inline uint64_t monotonic_usec(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/*
+ * Sleep ms milliseconds on CLOCK_MONOTONIC, or less once *stop turns
+ * non-zero (a signal handler sets it; the signal ends the sleep).
+ */
+static inline void sleep_ms(unsigned ms, const volatile sig_atomic_t *stop)
+{
+	uint64_t until = monotonic_usec() + (uint64_t)ms * 1000u;
+	struct timespec ts = { .tv_sec = (time_t)(until / 1000000u),
+			       .tv_nsec = (long)(until % 1000000u) * 1000 };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		if (stop && *stop)
+			return;
 }

@@ -421,16 +421,6 @@ static int try_xml(struct report *rp)
 	return success(&resp) ? 0 : -EAGAIN;
 }
 
-/* Sleep ms, or less when stop turns non-zero (the signal interrupts the sleep). */
-static void pause_ms(unsigned ms, const volatile sig_atomic_t *stop)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		if (stop && *stop)
-			return;
-}
-
 /* The configured pause, longer when the host asked for it, never past the budget. */
 static unsigned next_pause_ms(const struct report *rp)
 {
@@ -503,7 +493,7 @@ int wireserver_report(const struct wireserver_options *o, bool ready, const char
 		log_debug("wireserver: attempt %u failed: %s", attempts, rp.last);
 		if (remaining_ms(&rp) == 0)
 			break;
-		pause_ms(next_pause_ms(&rp), o->stop);
+		sleep_ms(next_pause_ms(&rp), o->stop);
 		if (o->stop && *o->stop) {
 			snprintf(err, errlen, "wireserver: interrupted (the agent is stopping); last: %s", rp.last);
 			return -EINTR;
