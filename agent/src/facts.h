@@ -164,7 +164,11 @@ void facts_vmbus(const struct root *r, struct vmbus_facts *v,
 void vmbus_facts_free(struct vmbus_facts *v);
 /* Append a channel; -E2BIG past a sane count, -ENOMEM. */
 int vmbus_fact_add_channel(struct vmbus_device_fact *d, long relid, long cpu);
+/* Append the channels of a channel_vp_mapping text; -EBADMSG when malformed. */
+int vmbus_parse_vp_mapping(const char *text, struct vmbus_device_fact *d);
 void facts_pci(const struct root *r, struct pci_facts *p, struct warnings *w);
+/* The kind of a PCI function from its vendor and "class" attribute. */
+enum pci_kind pci_classify(unsigned int vendor, unsigned int class_code);
 void facts_net(const struct root *r, struct nic_facts *n, struct warnings *w);
 void facts_agent(const struct root *r, struct agent_facts *a,
 		 struct warnings *w);

@@ -25,7 +25,7 @@
 #define CLASS_INFINIBAND 0x0207
 #define CLASS_NVME 0x0108
 
-static enum pci_kind classify(unsigned int vendor, unsigned int class_code)
+enum pci_kind pci_classify(unsigned int vendor, unsigned int class_code)
 {
 	unsigned int cls = class_code >> 8;
 
@@ -76,7 +76,7 @@ static bool read_device(const struct root *r, const char *bdf,
 	    read_hex_attr(r, bdf, "device", &d->device, w) < 0 ||
 	    read_hex_attr(r, bdf, "class", &d->class_code, w) < 0)
 		return false;
-	d->kind = classify(d->vendor, d->class_code);
+	d->kind = pci_classify(d->vendor, d->class_code);
 	if (root_read_long(r, ROOT_SYS, &d->numa_node, PCI_DEVICES "/%s/numa_node", bdf) < 0)
 		d->numa_node = LONG_MIN;
 	if (root_read_link_name(r, ROOT_SYS, d->driver, sizeof(d->driver),

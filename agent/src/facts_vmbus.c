@@ -30,7 +30,7 @@ int vmbus_fact_add_channel(struct vmbus_device_fact *d, long relid, long cpu)
 }
 
 /* channel_vp_mapping: one "relid:cpu" line per channel, primary first. */
-static int parse_vp_mapping(const char *text, struct vmbus_device_fact *d)
+int vmbus_parse_vp_mapping(const char *text, struct vmbus_device_fact *d)
 {
 	const char *l = text;
 
@@ -93,7 +93,7 @@ static void read_channels(const struct root *r, struct vmbus_device_fact *d,
 	ret = root_read_all(r, ROOT_SYS, &map, NULL, VMBUS_DEVICES "/%s/channel_vp_mapping",
 			    d->instance);
 	if (ret == 0) {
-		ret = parse_vp_mapping(map, d);
+		ret = vmbus_parse_vp_mapping(map, d);
 		if (ret == 0) {
 			d->channels_known = true;
 			return;
