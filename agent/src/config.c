@@ -40,6 +40,15 @@ void config_defaults(struct agent_config *cfg)
 			.filesystem = "ext4",
 			.swap_mb = 0,
 		},
+		.affinity = {
+			.enabled = true,
+			.channels = true,
+			.irqs = true,
+			.xps = true,
+			.rps = false,
+			.live = true,
+			.debounce_ms = 50,
+		},
 	};
 }
 
@@ -181,6 +190,26 @@ static int parse_resource_disk_key(struct agent_config *cfg, const char *key, co
 	return -ENOENT;
 }
 
+static int parse_affinity_key(struct agent_config *cfg, const char *key, const char *v)
+{
+	if (strcmp(key, "enabled") == 0)
+		return parse_bool(v, &cfg->affinity.enabled);
+	if (strcmp(key, "channels") == 0)
+		return parse_bool(v, &cfg->affinity.channels);
+	if (strcmp(key, "irqs") == 0)
+		return parse_bool(v, &cfg->affinity.irqs);
+	if (strcmp(key, "xps") == 0)
+		return parse_bool(v, &cfg->affinity.xps);
+	if (strcmp(key, "rps") == 0)
+		return parse_bool(v, &cfg->affinity.rps);
+	if (strcmp(key, "live") == 0)
+		return parse_bool(v, &cfg->affinity.live);
+	/* The bound: a re-plan within 100 ms of the event. */
+	if (strcmp(key, "debounce_ms") == 0)
+		return parse_uint_max(v, 100, &cfg->affinity.debounce_ms);
+	return -ENOENT;
+}
+
 /* inih callback: nonzero means "line accepted". */
 static int on_entry(void *user, const char *section, const char *key, const char *value)
 {
@@ -193,6 +222,8 @@ static int on_entry(void *user, const char *section, const char *key, const char
 		ret = parse_provision_key(p->cfg, key, value);
 	else if (strcmp(section, "resource_disk") == 0)
 		ret = parse_resource_disk_key(p->cfg, key, value);
+	else if (strcmp(section, "affinity") == 0)
+		ret = parse_affinity_key(p->cfg, key, value);
 	if (ret == 0)
 		return 1;
 	snprintf(p->err, p->errlen, "%s: [%s] %s: %s", p->file, section, key,

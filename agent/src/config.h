@@ -50,6 +50,15 @@ struct agent_config {
 		char filesystem[16];      /* [resource_disk] filesystem = ext4 */
 		unsigned swap_mb;         /* [resource_disk] swap_mb = 0 (no swap file) */
 	} resource_disk;
+	struct {
+		bool enabled;             /* [affinity] enabled = yes: the daemon places interrupts */
+		bool channels;            /* [affinity] channels = yes: VMBus channel CPUs */
+		bool irqs;                /* [affinity] irqs = yes: device IRQs */
+		bool xps;                 /* [affinity] xps = yes: netvsc tx queues follow channels */
+		bool rps;                 /* [affinity] rps = no: netvsc rx queues over the NIC's node */
+		bool live;                /* [affinity] live = yes: re-place on hotplug */
+		unsigned debounce_ms;     /* [affinity] debounce_ms = 50 (max 100) */
+	} affinity;
 };
 
 void config_defaults(struct agent_config *cfg);

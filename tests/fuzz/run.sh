@@ -11,8 +11,10 @@ build=${1:?usage: tests/fuzz/run.sh BUILD_DIR [RUNS]}
 runs=${2:-20000}
 src="$here/../../agent/src"
 out="$build/fuzz"
-# name:sources ("all": every agent source but main.c, with the agent's libraries)
-targets="interrupts:interrupts.c,sysfile.c,root.c ids:cpuset.c,vmbus_class.c,vmid.c kvp:all goalstate:all imds:all ovf:all provision_text:all"
+# name:sources[:divisor] ("all": every agent source but main.c, with the agent's
+# libraries; a divisor runs that target for RUNS/divisor inputs: the planner
+# property target plans three times per input)
+targets="interrupts:interrupts.c,sysfile.c,root.c ids:cpuset.c,vmbus_class.c,vmid.c kvp:all goalstate:all imds:all ovf:all provision_text:all affinity:affinity_plan.c,sku.c,cpuset.c:10"
 agent_pkgs="json-c libnl-genl-3.0 libnl-route-3.0 libsystemd inih libcurl libxml-2.0 blkid libxcrypt libselinux nettle"
 
 plan $(wc -w <<<"$targets")
@@ -25,7 +27,8 @@ fi
 mkdir -p "$out"
 "$here/kvp-seeds.sh" "$out/seeds-kvp"
 for t in $targets; do
-	name=${t%%:*} files=${t#*:} libs=
+	name=${t%%:*} files=${t#*:} libs= n=$runs
+	if [[ $files == *:* ]]; then n=$((runs / ${files##*:})) files=${files%:*}; fi
 	if [ "$files" = all ]; then
 		srcs=$(ls "$src"/*.c | grep -v -E '/main(_provision)?\.c$')
 		libs="$(pkg-config --cflags --libs $agent_pkgs)"
@@ -43,11 +46,11 @@ for t in $targets; do
 	mkdir -p "$out/corpus-$name"
 	seeds="$here/corpus/$name"
 	[ -d "$seeds" ] || seeds="$out/seeds-$name"
-	if "$out/fuzz_$name" -runs="$runs" -max_len=8192 "$out/corpus-$name" \
+	if "$out/fuzz_$name" -runs="$n" -max_len=8192 "$out/corpus-$name" \
 		"$seeds" >"$out/$name.log" 2>&1; then
-		ok "fuzz_$name: $runs inputs, no crash or sanitizer report"
+		ok "fuzz_$name: $n inputs, no crash or sanitizer report"
 	else
-		not_ok "fuzz_$name: $runs inputs, no crash or sanitizer report"
+		not_ok "fuzz_$name: $n inputs, no crash or sanitizer report"
 		diag "$(grep -E 'ERROR|SUMMARY|runtime error' "$out/$name.log" | head -10)"
 	fi
 done
