@@ -118,6 +118,12 @@ $(BUILD)/tests/ipinfo_tool: tests/kvp/ipinfo_tool.c $(BUILD)/libazl-agent.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iagent/src $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libazl-agent.a $(AGENT_LIBS)
 
+# The irqbalance client's driver (tests/affinity/irqbalance.sh).
+AFFINITY_TOOLS := $(BUILD)/tests/irqbalance_tool
+$(BUILD)/tests/irqbalance_tool: tests/affinity/irqbalance_tool.c $(BUILD)/libazl-agent.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iagent/src $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libazl-agent.a $(AGENT_LIBS)
+
 # Drivers of the provisioning actions and the Azure host simulator (tests/provision/, tests/sim/).
 PROVISION_TOOLS := $(BUILD)/tests/actions_tool $(BUILD)/tests/azure_sim
 $(BUILD)/tests/azure_sim: tests/sim/azure_sim.c
@@ -153,7 +159,8 @@ check-kmod-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(KMOD_TOOLS)
 	@if [ -n "$(KMOD_CI_KDIR)" ]; then WERROR=$(WERROR) scripts/kmod-build.sh "$(KMOD_CI_KDIR)" "$(BUILD)/kmod" >/dev/null; fi
 	@tests/kmod/run.sh $(BUILD)
 
-check-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(TEST_BINS) $(KMOD_TOOLS) $(KVP_TOOLS) $(PROVISION_TOOLS) fixtures
+check-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(TEST_BINS) $(KMOD_TOOLS) $(KVP_TOOLS) $(PROVISION_TOOLS) \
+	   $(AFFINITY_TOOLS) fixtures
 	@tests/run.sh $(BUILD)
 
 demo: deps-build

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -162,6 +163,32 @@ int cpuset_format_list(const struct cpuset *s, char *buf, size_t len)
 			return -ENOSPC;
 		used += (size_t)n;
 		c = end;
+	}
+	return 0;
+}
+
+int cpuset_format_mask(const struct cpuset *s, unsigned int nbits, char *buf, size_t len)
+{
+	unsigned int width = (nbits - 1) % 32 + 1; /* bits in the first group */
+	size_t used = 0;
+
+	if (nbits == 0 || nbits > CPUSET_MAX || cpuset_last(s) >= (int)nbits)
+		return -ERANGE;
+	if (len == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	/* Most significant group first, like bitmap_string() in lib/vsprintf.c. */
+	for (unsigned int lo = (nbits - 1) / 32 * 32;; lo -= 32) {
+		uint32_t v = (uint32_t)(s->w[lo / 64] >> (lo % 64));
+		int n = snprintf(buf + used, len - used, "%s%0*" PRIx32, used ? "," : "",
+				 (int)(width + 3) / 4, v);
+
+		if (n < 0 || (size_t)n >= len - used)
+			return -ENOSPC;
+		used += (size_t)n;
+		width = 32;
+		if (lo == 0)
+			break;
 	}
 	return 0;
 }

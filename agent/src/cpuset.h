@@ -32,3 +32,11 @@ int cpuset_parse_list(const char *s, struct cpuset *out);
 int cpuset_parse_mask(const char *s, struct cpuset *out);
 /* Canonical list form; returns -ENOSPC when it does not fit. */
 int cpuset_format_list(const struct cpuset *s, char *buf, size_t len);
+/*
+ * The kernel's "%*pb" mask of nbits bits, as sysfs prints xps_cpus: 32-bit
+ * groups of 8 hex digits separated by commas, the first group only as wide
+ * as its bits need ("3" for 2 bits, "00000000,00000001" for 64).  -ERANGE
+ * for a member >= nbits or nbits outside 1..CPUSET_MAX, -ENOSPC when it does
+ * not fit.
+ */
+int cpuset_format_mask(const struct cpuset *s, unsigned int nbits, char *buf, size_t len);

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "cpuset.h"
@@ -80,6 +81,55 @@ static void test_format_too_small(void **state)
 	assert_true(cpuset_empty(&s));
 }
 
+static void mask_is(const char *list, unsigned int nbits, const char *want)
+{
+	struct cpuset s, back;
+	char buf[2200];
+
+	assert_int_equal(cpuset_parse_list(list, &s), 0);
+	assert_int_equal(cpuset_format_mask(&s, nbits, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+	/* What we print, the parser (and the kernel's bitmap_parse) reads back. */
+	assert_int_equal(cpuset_parse_mask(buf, &back), 0);
+	assert_memory_equal(&s, &back, sizeof(s));
+}
+
+static void test_format_mask(void **state)
+{
+	struct cpuset s, big;
+	char buf[2304];
+	char small[8];
+
+	(void)state;
+	/* The fixtures' xps_cpus and smp_affinity files, as the kernel prints them. */
+	mask_is("0-1", 2, "3");
+	mask_is("", 2, "0");
+	mask_is("0", 64, "00000000,00000001");
+	mask_is("", 64, "00000000,00000000");
+	mask_is("0", 96, "00000000,00000000,00000001");
+	mask_is("0-47", 96, "00000000,0000ffff,ffffffff");
+	mask_is("48-95", 96, "ffffffff,ffff0000,00000000");
+	mask_is("31-32,63-64,95", 96, "80000001,80000001,80000000");
+	mask_is("0-3", 4, "f");
+	mask_is("4", 5, "10");
+	mask_is("32", 33, "1,00000000");
+	mask_is("0-31", 32, "ffffffff");
+	mask_is("0", 40, "00,00000001");
+	/* 8192 bits: 256 groups, 2303 characters with the commas. */
+	cpuset_zero(&big);
+	cpuset_set(&big, 8191);
+	assert_int_equal(cpuset_format_mask(&big, CPUSET_MAX, buf, 2303), -ENOSPC);
+	assert_int_equal(cpuset_format_mask(&big, CPUSET_MAX, buf, 2304), 0);
+	assert_int_equal(strlen(buf), 2303);
+	assert_memory_equal(buf, "80000000,00000000,", 18);
+	assert_int_equal(cpuset_parse_list("95", &s), 0);
+	assert_int_equal(cpuset_format_mask(&s, 95, buf, sizeof(buf)), -ERANGE);
+	assert_int_equal(cpuset_format_mask(&s, 0, buf, sizeof(buf)), -ERANGE);
+	assert_int_equal(cpuset_format_mask(&s, CPUSET_MAX + 1, buf, sizeof(buf)), -ERANGE);
+	assert_int_equal(cpuset_format_mask(&s, 96, small, sizeof(small)), -ENOSPC);
+	assert_int_equal(cpuset_format_mask(&s, 96, buf, 0), -ENOSPC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -87,6 +137,7 @@ int main(void)
 		cmocka_unit_test(test_list_errors),
 		cmocka_unit_test(test_masks),
 		cmocka_unit_test(test_format_too_small),
+		cmocka_unit_test(test_format_mask),
 	};
 
 	return cmocka_run_group_tests_name("cpuset", tests, NULL, NULL);
