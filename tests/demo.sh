@@ -12,6 +12,23 @@ echo "    (an ND H200 v5-like VM: 96 vCPUs, 2 NUMA nodes, 8 GPUs, 8 InfiniBand H
 "$agent" status --root "$fixture"
 echo "=== exit status $?"
 echo
+# Interrupt placement on a scratch copy of the same fixture: the plan, then
+# apply and check (the copy's files are what gets written).
+place=$(mktemp -d)
+cp -a "$fixture" "$place/root"
+echo "=== azl-agent --root <copy> affinity plan   (first moves and the figures)"
+"$agent" --root "$place/root" affinity plan >"$place/plan"
+head -9 "$place/plan"
+echo "  …"
+sed -n '/^Placement/,$p' "$place/plan"
+echo "=== azl-agent --root <copy> affinity apply"
+"$agent" --root "$place/root" affinity apply | tail -1
+echo "=== azl-agent --root <copy> affinity check"
+"$agent" --root "$place/root" affinity check >"$place/check"
+echo "=== exit status $? (0 placement good, 1 drifted)"
+sed -n '/^Drift/,/^Placement/p' "$place/check" | head -2
+rm -rf "$place"
+echo
 echo "=== azl-agent status   (this machine)"
 "$agent" status
 echo "=== exit status $? (0 healthy, 1 warnings, 2 not a Hyper-V guest or error)"

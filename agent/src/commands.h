@@ -17,6 +17,7 @@ int cmd_status(const struct global_options *g, int argc, char **argv);
 int cmd_storvsc(const struct global_options *g, int argc, char **argv);
 int cmd_kmod(const struct global_options *g, int argc, char **argv);
 int cmd_kvp(const struct global_options *g, int argc, char **argv);
+int cmd_affinity(const struct global_options *g, int argc, char **argv);
 int cmd_daemon(const struct global_options *g, int argc, char **argv);
 int cmd_provision(const struct global_options *g, int argc, char **argv);
 int cmd_deprovision(const struct global_options *g, int argc, char **argv);

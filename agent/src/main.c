@@ -31,6 +31,8 @@ static void usage(FILE *out)
 		"  kmod channels     the VMBus channels as azl_vmbus reports them\n"
 		"  kvp list|get|set|delete [--pool N] [--json]\n"
 		"                    the Hyper-V KVP pools (kvp --help)\n"
+		"  affinity plan|apply|check [--json] [--all]\n"
+		"                    VMBus channel and device IRQ placement (affinity --help)\n"
 		"  daemon [--debug]  the KVP exchange and other services (systemd runs it);\n"
 		"                    started as hv_kvp_daemon it is a drop-in for that daemon\n"
 		"  provision [--dry-run [--json]] [--ovf FILE] [--imds-json FILE]\n"
@@ -70,6 +72,8 @@ int cmd_status(const struct global_options *g0, int argc, char **argv)
 	}
 	facts_gather(&r, &facts);
 	status_evaluate(&facts, &st);
+	if (facts.platform.hyperv == TRI_YES)
+		status_placement(&r, &st);
 	if (g.json)
 		ret = status_print_json(&st, stdout);
 	else
@@ -90,6 +94,7 @@ int main(int argc, char **argv)
 		{ "storvsc", cmd_storvsc },
 		{ "kmod", cmd_kmod },
 		{ "kvp", cmd_kvp },
+		{ "affinity", cmd_affinity },
 		{ "daemon", cmd_daemon },
 	};
 	struct global_options g = { 0 };

@@ -35,6 +35,17 @@ struct accel_summary {
 	size_t gpus_nodeless, hcas_nodeless; /* numa_node -1 */
 };
 
+/* Interrupt placement (affinity.h): how good it is now and after a plan. */
+struct placement_summary {
+	bool known;
+	char error[256];          /* why it is not known */
+	unsigned int score;       /* NUMA-local share now, percent */
+	unsigned int planned_score;
+	unsigned int moves;       /* what `affinity apply` would change */
+	const char *sku;          /* SKU policy name, NULL: general purpose */
+	const char *sku_source;   /* "imds", "topology", "none" */
+};
+
 struct status {
 	const struct vm_facts *facts;
 	struct warnings warnings; /* unreadable facts first, then health */
@@ -43,11 +54,15 @@ struct status {
 	struct class_summary classes[STATUS_MAX_CLASSES];
 	struct cpuset channel_cpus;
 	struct accel_summary accel;
+	struct placement_summary placement; /* filled by status_placement() */
 	enum status_exit exit_code;
 };
 
 void status_evaluate(const struct vm_facts *f, struct status *s);
 void status_free(struct status *s);
+/* Plan the interrupt placement (not pure: it reads the system through r). */
+struct root;
+void status_placement(const struct root *r, struct status *s);
 
 int status_print_text(const struct status *s, const char *root_name, FILE *out);
 int status_print_json(const struct status *s, FILE *out);

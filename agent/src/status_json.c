@@ -252,6 +252,27 @@ static struct json_object *irqs_json(const struct irq_facts *i)
 	return o;
 }
 
+/* null on a machine the planner was not asked about (not Hyper-V). */
+static struct json_object *placement_json(const struct placement_summary *p)
+{
+	struct json_object *o;
+
+	if (!p->known && !p->error[0])
+		return NULL;
+	o = json_object_new_object();
+	add(o, "known", json_object_new_boolean(p->known));
+	if (!p->known) {
+		add(o, "error", json_object_new_string(p->error));
+		return o;
+	}
+	add(o, "score", json_object_new_int((int)p->score));
+	add(o, "planned_score", json_object_new_int((int)p->planned_score));
+	add(o, "moves", json_object_new_int((int)p->moves));
+	add(o, "sku", str_or_null(p->sku));
+	add(o, "sku_source", json_object_new_string(p->sku_source));
+	return o;
+}
+
 static struct json_object *warnings_json(const struct warnings *w)
 {
 	struct json_object *a = json_object_new_array();
@@ -288,6 +309,7 @@ int status_print_json(const struct status *s, FILE *out)
 	add(o, "accelerators", accel_json(&f->pci));
 	add(o, "agent", agent_json(&f->agent));
 	add(o, "interrupts", irqs_json(&f->irqs));
+	add(o, "placement", placement_json(&s->placement));
 	add(o, "warnings", warnings_json(&s->warnings));
 	add(o, "warnings_dropped", json_object_new_int64((int64_t)s->warnings.dropped));
 	ret = fprintf(out, "%s\n",

@@ -281,6 +281,25 @@ static void print_verdict(const struct status *s, FILE *out)
 		fprintf(out, "  ! … and %zu more (see --json)\n", s->warnings.dropped);
 }
 
+/* "Placement  NUMA-local score 98%; 149 moves would make it 100% (affinity plan)" */
+static void print_placement(const struct placement_summary *p, FILE *out)
+{
+	if (!p->known) {
+		if (p->error[0])
+			fprintf(out, LABEL "unknown: %s\n", "Placement", p->error);
+		return;
+	}
+	fprintf(out, LABEL "NUMA-local score %u%%", "Placement", p->score);
+	if (p->moves)
+		fprintf(out, "; %u move%s would make it %u%% (azl-agent affinity plan)\n", p->moves,
+			p->moves == 1 ? "" : "s", p->planned_score);
+	else
+		fprintf(out, "; nothing to move\n");
+	if (p->sku)
+		fprintf(out, LABEL "SKU policy %s (%s)\n", "", p->sku,
+			strcmp(p->sku_source, "imds") == 0 ? "from vmSize" : "recognised from the topology");
+}
+
 static int print_screen(const struct status *s, const char *root_name, FILE *out)
 {
 	const struct vm_facts *f = s->facts;
@@ -294,6 +313,7 @@ static int print_screen(const struct status *s, const char *root_name, FILE *out
 		print_vmbus(s, out);
 		print_nics(&f->net, out);
 		print_accel(s, out);
+		print_placement(&s->placement, out);
 		print_agent(&f->agent, out);
 	}
 	print_verdict(s, out);

@@ -25,7 +25,7 @@ expect() {
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-plan 44
+plan 47
 
 for c in $cases; do
 	f=${c%%:*} want=${c##*:}
@@ -75,6 +75,9 @@ expect nd96isr-h200-v5 '[.accelerators[] | .vpci] | all' "every accelerator is a
 expect nd96isr-h200-v5 '.agent.provisioned == true and .agent.kvp_holder.comm == "azl-agent"' "provisioned, azl-agent holds KVP"
 expect nd96isr-h200-v5 '.vmbus.classes[] | select(.kind == "vpci") | .devices >= 16' "the vPCI devices are on VMBus"
 expect nd96isr-h200-v5-numa-none '[.warnings[].message] | any(test("8 of 8 GPUs report NUMA node -1")) and any(test("8 of 8 InfiniBand HCAs report NUMA node -1"))' "warns that no GPU or HCA has a node"
+expect nd96isr-h200-v5-numa-none '.placement.score < 100 and .placement.planned_score == 100 and .placement.moves > 0 and .placement.sku == "ND H200 v5"' "placement: the SKU table lifts the NUMA-local score to 100%"
+expect d2s-v5 '.placement.known and .placement.planned_score == 100' "placement is planned on a VM without devices"
+expect not-hyperv '.placement == null' "no placement outside Hyper-V"
 expect not-hyperv '.platform.hyperv == false and .platform.sys_vendor == "QEMU"' "a QEMU guest is not Hyper-V"
 expect not-hyperv '.warnings[0].message | test("not a Hyper-V guest")' "the first warning says why"
 done_testing
