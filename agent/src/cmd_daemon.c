@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * `azl-agent daemon`: the long-running services on one sd-event loop.
- * Started through a link named hv_kvp_daemon it is a drop-in for the
- * kernel tree's daemon of that name: same options, same process name, the
- * KVP service only.
+ * `azl-agent daemon`: the long-running services on one sd-event loop: the
+ * KVP exchange and interrupt placement (at start and after hotplug,
+ * affinity_live.h).  Started through a link named hv_kvp_daemon it is a
+ * drop-in for the kernel tree's daemon of that name: same options, same
+ * process name, the KVP service only.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +17,8 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include "affinity.h"
+#include "affinity_live.h"
 #include "commands.h"
 #include "config.h"
 #include "kvp_service.h"
@@ -24,6 +27,7 @@
 struct daemon_options {
 	bool debug;
 	bool foreground;
+	bool affinity;      /* not as hv_kvp_daemon, and the root is one we may write */
 	const char *config;
 };
 
@@ -34,12 +38,43 @@ static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, vo
 	return sd_event_exit(sd_event_source_get_event(src), 0);
 }
 
+/*
+ * Interrupt placement beside KVP.  Nothing here may stop the daemon: a
+ * failure to start it is logged and KVP goes on alone.
+ */
+static struct affinity_live *start_affinity(sd_event *e, const struct root *r,
+					    const struct agent_config *cfg)
+{
+	struct affinity_live *l;
+	struct aff_policy p;
+	int ret;
+
+	aff_policy_from_config(cfg, &p);
+	if (!cfg->affinity.enabled) {
+		log_notice("daemon: interrupt placement is off ([affinity] enabled = no)");
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	ret = l ? affinity_live_start(l, e, r, &p, cfg->affinity.debounce_ms, affinity_run_once,
+				      cfg->affinity.live)
+		: -ENOMEM;
+	if (ret < 0) {
+		log_warning("daemon: interrupt placement not started: %s", strerror(-ret));
+		free(l);
+		return NULL;
+	}
+	if (!cfg->affinity.live)
+		log_notice("daemon: interrupts are placed at start only ([affinity] live = no)");
+	return l;
+}
+
 /* The loop: config, services, READY, run until SIGTERM or SIGINT. */
 static int run_daemon(const struct root *r, const struct daemon_options *o)
 {
 	sd_event *e = NULL;
 	struct agent_config cfg;
 	struct kvp_service *kvp = NULL;
+	struct affinity_live *aff = NULL;
 	char err[512];
 	sigset_t mask;
 	int ret;
@@ -72,6 +107,8 @@ static int run_daemon(const struct root *r, const struct daemon_options *o)
 	} else if (ret >= 0) {
 		log_notice("daemon: the KVP service is off ([kvp] enabled = no)");
 	}
+	if (ret >= 0 && o->affinity)
+		aff = start_affinity(e, r, &cfg);
 	if (ret < 0) {
 		log_error("daemon: cannot start: %s", strerror(-ret));
 	} else {
@@ -79,6 +116,9 @@ static int run_daemon(const struct root *r, const struct daemon_options *o)
 		ret = sd_event_loop(e);
 		sd_notify(0, "STOPPING=1");
 	}
+	if (aff)
+		affinity_live_stop(aff);
+	free(aff);
 	if (kvp)
 		kvp_service_stop(kvp);
 	free(kvp);
@@ -91,13 +131,17 @@ static void daemon_usage(FILE *out, const char *name)
 	fprintf(out,
 		"usage: %s [OPTIONS]\n"
 		"\n"
-		"The Hyper-V KVP exchange of azl-agent%s.\n"
+		"%s.\n"
 		"\n"
 		"  -n, --no-daemon   stay in the foreground%s\n"
 		"  -d, --debug       log every request\n"
 		"      --config FILE read FILE instead of /etc/azl-agent.conf and its .conf.d\n"
 		"  -h, --help        this text\n",
-		name, strcmp(name, "hv_kvp_daemon") == 0 ? " (a drop-in for hv_kvp_daemon)" : "",
+		name,
+		strcmp(name, "hv_kvp_daemon") == 0
+			? "The Hyper-V KVP exchange of azl-agent (a drop-in for hv_kvp_daemon)"
+			: "The services of azl-agent: the Hyper-V KVP exchange and interrupt\n"
+			  "placement (at start and after hotplug; [affinity] in the configuration)",
 		strcmp(name, "hv_kvp_daemon") == 0 ? "" : " (always; accepted for compatibility)");
 }
 
@@ -151,6 +195,15 @@ int cmd_daemon(const struct global_options *g, int argc, char **argv)
 		fprintf(stderr, "azl-agent: root prefix too long\n");
 		return 2;
 	}
+	/*
+	 * Placement writes what it plans: into the live system, or into a
+	 * tree named on purpose with --root (tests).  A prefix that only came
+	 * along in the environment (AZL_ROOT) is for reading.
+	 */
+	o.affinity = root_is_live(&r) || (g->root && *g->root);
+	if (!o.affinity)
+		log_notice("daemon: no interrupt placement under AZL_ROOT=%s "
+			   "(give --root to place there)", root_name(&r));
 	return run_daemon(&r, &o);
 }
 

@@ -154,6 +154,10 @@ setup_files() {
 	printf '# kvp test\nsearch example.test\nnameserver 10.1.0.53\nnameserver fd00:1::53\n' \
 		>/etc/resolv.conf
 	printf '127.0.0.1 localhost\n10.1.0.4 kvp-test.example.test kvp-test\n' >/etc/hosts
+	# The daemon under test must never move this machine's real interrupts:
+	# /proc/irq and the VMBus sysfs are global, not part of the namespace.
+	mkdir -p /etc/azl-agent.conf.d
+	printf '[affinity]\nenabled = no\n' >/etc/azl-agent.conf.d/00-kvp-test.conf
 	hostname kvp-test
 	mount -t tmpfs -o mode=0755 tmpfs /run
 	mount -t sysfs sysfs /sys
