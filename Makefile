@@ -176,6 +176,7 @@ bench-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(KVP_TOOLS) $(PROVIS
 	@bench/status.sh $(BUILD)
 	@bench/kvp.sh $(BUILD)
 	@bench/provision.sh $(BUILD)
+	@bench/affinity.sh $(BUILD)
 
 # Longer fuzzing than the smoke run in `make check` (FUZZ_RUNS inputs per target).
 FUZZ_RUNS ?= 5000000

@@ -46,6 +46,7 @@ check        curl               curl
 check        libxml2-utils      libxml2
 bench        time               time
 bench        hyperfine          hyperfine
+bench        irqbalance         irqbalance
 "
 
 usage() {
