@@ -116,14 +116,15 @@ fi
 
 # ---- 2. side by side with irqbalance -------------------------------------
 irqb_why=""
-IRQBALANCE=${IRQBALANCE:-$(command -v irqbalance || echo /usr/sbin/irqbalance)}
+# The installed irqbalance, else Debian's binary unpacked into the cache.
+IRQBALANCE=${IRQBALANCE:-$("$(dirname "$0")/../scripts/irqbalance-cache.sh" 2>/dev/null | tail -1)}
 export IRQBALANCE
 if [ "$(id -u)" -ne 0 ]; then
 	irqb_why="needs root (a private mount namespace)"
 elif ! command -v unshare >/dev/null; then
 	irqb_why="no unshare (util-linux)"
 elif [ ! -x "$IRQBALANCE" ]; then
-	irqb_why="no irqbalance (Debian/Fedora package irqbalance; scripts/deps.sh bench)"
+	irqb_why="no irqbalance binary (scripts/irqbalance-cache.sh could not fetch one)"
 fi
 [ -z "$irqb_why" ] || echo "bench/affinity: irqbalance half skipped: $irqb_why"
 [ "$have_agent" = 1 ] || [ -z "$irqb_why" ] || exit 0

@@ -71,8 +71,7 @@ if [ ! -f "$1/proc/stat" ]; then
 fi
 root=$(cd "$1" && pwd -P)
 shift
-irqb=${IRQBALANCE:-$(command -v irqbalance || true)}
-[ -z "$irqb" ] && [ -x /usr/sbin/irqbalance ] && irqb=/usr/sbin/irqbalance
+irqb=${IRQBALANCE:-$("$(dirname "$0")/../scripts/irqbalance-cache.sh" 2>/dev/null | tail -1)}
 if [ -z "$irqb" ] || [ ! -x "$irqb" ]; then
 	echo "irqbalance-fixture: no irqbalance (Debian/Fedora package irqbalance)" >&2
 	exit 77

@@ -46,7 +46,6 @@ check        curl               curl
 check        libxml2-utils      libxml2
 bench        time               time
 bench        hyperfine          hyperfine
-bench        irqbalance         irqbalance
 "
 
 usage() {
