@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,18 @@ static const char *skip_blanks(const char *p)
 	while (*p == ' ' || *p == '\t')
 		p++;
 	return p;
+}
+
+/*
+ * skip_blanks() over the count columns, eight spaces at a compare: they are
+ * padded to ten characters, and a 96-vCPU /proc/interrupts is mostly blanks.
+ * end bounds the look-ahead; the line is NUL-terminated there.
+ */
+static const char *skip_padding(const char *p, const char *end)
+{
+	while (end - p >= 8 && memcmp(p, "        ", 8) == 0)
+		p += 8;
+	return skip_blanks(p);
 }
 
 /*
@@ -117,6 +130,29 @@ static int split_numbered(struct irq_line *l, const char *p, const char *end)
 	return copy_text(l->chip, sizeof(l->chip), p, end) < 0 ? -EBADMSG : 0;
 }
 
+/*
+ * strtoull(p, q, 10) for p at a digit, saturating at ULLONG_MAX as it does:
+ * a 96-vCPU /proc/interrupts has a hundred thousand counts, and the library
+ * call (locale, sign, base and blanks handled each time) was most of the
+ * parse.
+ */
+static unsigned long long parse_count(const char *p, const char **q)
+{
+	unsigned long long v = 0;
+	bool over = false;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned int d = (unsigned int)(*p - '0');
+
+		if (v > ULLONG_MAX / 10 || (v == ULLONG_MAX / 10 && d > ULLONG_MAX % 10))
+			over = true;
+		else
+			v = v * 10 + d;
+	}
+	*q = p;
+	return over ? ULLONG_MAX : v;
+}
+
 static int parse_line(const char *line, const char *end, const struct irq_header *t,
 		      struct irq_line *l, uint64_t *counts)
 {
@@ -140,15 +176,15 @@ static int parse_line(const char *line, const char *end, const struct irq_header
 				return -EBADMSG;
 	}
 	l->irq = irq;
-	p = skip_blanks(colon + 1);
+	p = skip_padding(colon + 1, end);
 	while (p < end && isdigit((unsigned char)*p) && l->ncounts < t->ncols) {
-		char *q;
-		unsigned long long v = strtoull(p, &q, 10);
+		const char *q;
+		unsigned long long v = parse_count(p, &q);
 
 		if (q < end && *q != ' ' && *q != '\t')
 			break; /* a number glued to text belongs to the text */
 		counts[l->ncounts++] = v;
-		p = skip_blanks(q);
+		p = skip_padding(q, end);
 	}
 	if (l->ncounts == 0)
 		return -EBADMSG;

@@ -23,7 +23,8 @@ int read_all(const char *path, char **out, size_t *out_len);
 /*
  * One line of f into *buf (grown as needed, never past max bytes), without
  * its newline; *len is its length.  Returns 1 for a line, 0 at the end of
- * the file, -EFBIG for a line longer than max, or -errno.
+ * the file, -EFBIG for a line longer than max, -EBADMSG for a NUL in it, or
+ * -errno.
  */
 int read_line(FILE *f, char **buf, size_t *cap, size_t max, size_t *len);
 /* Open a file under the root for reading; NULL with errno set on failure. */
@@ -61,3 +62,50 @@ int root_list_dir(const struct root *r, enum root_dir d, char ***names,
 		  size_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 void strv_free(char **v, size_t n);
+
+/*
+ * A directory of the tree opened once, for the many files under it: a VMBus
+ * or PCI device's directory, /proc/irq.  Walking the whole rooted path,
+ * symlinks and all, for each of hundreds of small files costs more than
+ * reading them.  The readers below take a name relative to the directory
+ * ("channels/15/cpu", "." for the directory itself) and keep the rules of
+ * the path readers above: a regular file only, looked at before it is opened
+ * (a device node planted in a tree is never opened), opened O_NONBLOCK; a NUL
+ * is -EBADMSG, a file that does not fit is -EFBIG.
+ */
+struct sys_dir {
+	int fd;
+	enum root_dir d;   /* its system directory and ... */
+	char rel[224];     /* ... rooted name, for messages: "bus/pci/devices/0001:00:00.0" */
+};
+
+#define SYS_DIR_INIT { .fd = -1 }
+
+/*
+ * Open <system dir>/<rel> of the root.  d and rel are set even when the open
+ * fails, so that the message can name the directory; close it all the same.
+ */
+int sys_dir_open(const struct root *r, enum root_dir d, struct sys_dir *h,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A directory under p (a device's, through its bus symlink); d and rel as above. */
+int sys_dir_open_sub(const struct sys_dir *p, const char *name, struct sys_dir *h);
+void sys_dir_close(struct sys_dir *h);
+
+/* read_text(), read_all() and root_read_long() relative to h. */
+int sys_dir_read_text(const struct sys_dir *h, const char *name, char *buf, size_t len);
+int sys_dir_read_all(const struct sys_dir *h, const char *name, char **out, size_t *out_len);
+int sys_dir_read_long(const struct sys_dir *h, const char *name, long *out);
+/* root_read_link() and root_read_link_name() relative to h. */
+int sys_dir_read_link(const struct sys_dir *h, const char *name, char *buf, size_t len);
+int sys_dir_read_link_name(const struct sys_dir *h, const char *name, char *buf, size_t len);
+/* root_list_dir() relative to h: version order, strv_free() the names. */
+int sys_dir_list(const struct sys_dir *h, const char *name, char ***names, size_t *n);
+/*
+ * Each entry of a directory under h, without "." and "..", in directory
+ * order and without a copy (msi_irqs lists over a thousand on an ND VM).  A
+ * negative return of fn stops the walk and is returned; so is an error
+ * opening the directory.
+ */
+typedef int (*sys_dir_entry_fn)(const char *entry, void *userdata);
+int sys_dir_each(const struct sys_dir *h, const char *name, sys_dir_entry_fn fn,
+		 void *userdata);

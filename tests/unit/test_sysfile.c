@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The root prefix and the defensive file readers. */
+/* The root prefix and the defensive file readers, by path and through open directories. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -226,6 +227,211 @@ static void test_read_line(void **state)
 	free(buf);
 }
 
+/* The line reader's bounds, where a line meets the buffer's chunks. */
+static void test_read_line_bounds(void **state)
+{
+	char *buf = NULL, text[2100];
+	size_t cap = 0, len;
+	FILE *f;
+
+	(void)state;
+	/* A line longer than the first buffer grows it; the next one reuses it. */
+	memset(text, 'y', 1000);
+	text[1000] = '\n';
+	memcpy(text + 1001, "tail\n", 5);
+	f = fmemopen(text, 1006, "r");
+	assert_int_equal(read_line(f, &buf, &cap, 2000, &len), 1);
+	assert_int_equal(len, 1000);
+	assert_int_equal(strspn(buf, "y"), 1000);
+	assert_int_equal(read_line(f, &buf, &cap, 2000, &len), 1);
+	assert_string_equal(buf, "tail");
+	assert_int_equal(read_line(f, &buf, &cap, 2000, &len), 0);
+	fclose(f);
+
+	/* A buffer grown for a larger max does not let a longer line through. */
+	f = fmemopen(text, 1006, "r");
+	assert_int_equal(read_line(f, &buf, &cap, 999, &len), -EFBIG);
+	fclose(f);
+	f = fmemopen(text, 1006, "r");
+	assert_int_equal(read_line(f, &buf, &cap, 1000, &len), 1);
+	assert_int_equal(len, 1000);
+	fclose(f);
+
+	/* A NUL anywhere up to the bound is found, the last byte before EOF too. */
+	memset(text, 'z', 300);
+	text[299] = '\0';
+	f = fmemopen(text, 300, "r");
+	assert_int_equal(read_line(f, &buf, &cap, 299, &len), -EBADMSG);
+	fclose(f);
+	f = fmemopen(text, 300, "r");
+	assert_int_equal(read_line(f, &buf, &cap, 298, &len), -EFBIG);
+	fclose(f);
+	text[299] = 'z';
+	text[100] = '\0';
+	text[200] = '\n';
+	f = fmemopen(text, 300, "r");
+	assert_int_equal(read_line(f, &buf, &cap, 1000, &len), -EBADMSG);
+	fclose(f);
+	free(buf);
+}
+
+/* ---- reading through an open directory ---------------------------------- */
+
+static void test_dir_read(void **state)
+{
+	struct tree *t = *state;
+	struct sys_dir h = SYS_DIR_INIT, sub = SYS_DIR_INIT;
+	char path[PATH_MAX], buf[16], *all;
+	size_t n;
+	long v;
+
+	put(t, "sys/devices/pci0/0001:00:00.0/vendor", "0x15b3\n", 7);
+	put(t, "sys/devices/pci0/0001:00:00.0/name", "mlx5  \n", 7);
+	put(t, "sys/devices/pci0/0001:00:00.0/map", "1:2\n3:4\n", 8);
+	put(t, "sys/bus/pci/devices/x", "", 0);
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/0001:00:00.0", t->dir);
+	assert_int_equal(symlink("../../../devices/pci0/0001:00:00.0", path), 0);
+
+	assert_int_equal(sys_dir_open(&t->root, ROOT_SYS, &h, "bus/%s/devices", "pci"), 0);
+	assert_string_equal(h.rel, "bus/pci/devices");
+	assert_int_equal(h.d, ROOT_SYS);
+	/* A device's directory through its bus symlink. */
+	assert_int_equal(sys_dir_open_sub(&h, "0001:00:00.0", &sub), 0);
+	assert_string_equal(sub.rel, "bus/pci/devices/0001:00:00.0");
+	assert_int_equal(sys_dir_read_long(&sub, "vendor", &v), 0);
+	assert_int_equal(v, 0x15b3);
+	assert_int_equal(sys_dir_read_text(&sub, "name", buf, sizeof(buf)), 4);
+	assert_string_equal(buf, "mlx5");
+	assert_int_equal(sys_dir_read_all(&sub, "map", &all, &n), 0);
+	assert_int_equal(n, 8);
+	assert_string_equal(all, "1:2\n3:4\n");
+	free(all);
+	/* The same file by a longer way: a name may hold slashes. */
+	assert_int_equal(sys_dir_read_long(&h, "0001:00:00.0/vendor", &v), 0);
+	assert_int_equal(sys_dir_read_text(&sub, "missing", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(sys_dir_read_long(&sub, "name", &v), -EINVAL);
+	sys_dir_close(&sub);
+	assert_int_equal(sub.fd, -1);
+	sys_dir_close(&sub); /* twice is harmless */
+
+	/* A failed open still names the directory, for the message. */
+	assert_int_equal(sys_dir_open_sub(&h, "0002:00:00.0", &sub), -ENOENT);
+	assert_string_equal(sub.rel, "bus/pci/devices/0002:00:00.0");
+	assert_int_equal(sub.fd, -1);
+	assert_int_equal(sys_dir_open_sub(&h, "x", &sub), -ENOTDIR);
+	sys_dir_close(&h);
+	assert_int_equal(sys_dir_open(&t->root, ROOT_PROC, &h, "irq"), -ENOENT);
+	assert_int_equal(h.d, ROOT_PROC);
+	assert_string_equal(h.rel, "irq");
+	assert_int_equal(h.fd, -1);
+	memset(path, 'a', 300);
+	path[300] = '\0';
+	assert_int_equal(sys_dir_open(&t->root, ROOT_SYS, &h, "%s", path), -ENAMETOOLONG);
+	assert_int_equal(h.fd, -1);
+}
+
+/* The checks of read_text(), through a directory handle. */
+static void test_dir_read_hostile(void **state)
+{
+	struct tree *t = *state;
+	struct sys_dir h = SYS_DIR_INIT;
+	char path[PATH_MAX], buf[16], *all = NULL;
+	size_t n;
+
+	put(t, "proc/irq/24/smp_affinity_list", "0-3\n", 4);
+	put(t, "proc/irq/24/long", "0123456789abcdef", 16);
+	put(t, "proc/irq/24/fits", "0123456789abcde", 15);
+	put(t, "proc/irq/24/nul", "1\0" "2", 3);
+	snprintf(path, sizeof(path), "%s/proc/irq/24/fifo", t->dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(sys_dir_open(&t->root, ROOT_PROC, &h, "irq"), 0);
+
+	assert_int_equal(sys_dir_read_text(&h, "24/smp_affinity_list", buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "0-3");
+	assert_int_equal(sys_dir_read_text(&h, "24/long", buf, sizeof(buf)), -EFBIG);
+	assert_int_equal(sys_dir_read_text(&h, "24/fits", buf, sizeof(buf)), 15);
+	assert_int_equal(sys_dir_read_text(&h, "24/nul", buf, sizeof(buf)), -EBADMSG);
+	assert_int_equal(sys_dir_read_all(&h, "24/nul", &all, &n), -EBADMSG);
+	assert_null(all);
+	/* A FIFO where an attribute should be: refused, not waited on. */
+	assert_int_equal(sys_dir_read_text(&h, "24/fifo", buf, sizeof(buf)), -EBADFD);
+	assert_int_equal(sys_dir_read_all(&h, "24/fifo", &all, &n), -EBADFD);
+	assert_int_equal(sys_dir_read_text(&h, "24", buf, sizeof(buf)), -EISDIR);
+	/* A device node is looked at, never opened (as root only: mknod). */
+	snprintf(path, sizeof(path), "%s/proc/irq/24/null", t->dir);
+	if (mknod(path, S_IFCHR | 0600, makedev(1, 3)) == 0)
+		assert_int_equal(sys_dir_read_text(&h, "24/null", buf, sizeof(buf)), -EBADFD);
+	else
+		print_message("mknod: %s: device node case skipped\n", strerror(errno));
+	/* The path readers keep the same rules: they share the checks. */
+	assert_int_equal(root_read_text(&t->root, ROOT_PROC, buf, sizeof(buf), "irq/24/fifo"),
+			 -EBADFD);
+	assert_int_equal(root_read_text(&t->root, ROOT_PROC, buf, sizeof(buf), "irq/24"),
+			 -EISDIR);
+	errno = 0;
+	assert_null(root_fopen(&t->root, ROOT_PROC, "irq/24/fifo"));
+	assert_int_equal(errno, EBADFD);
+	sys_dir_close(&h);
+}
+
+static int count_entry(const char *entry, void *userdata)
+{
+	size_t *n = userdata;
+
+	if (strcmp(entry, "stop") == 0)
+		return -ECANCELED;
+	++*n;
+	return 0;
+}
+
+static void test_dir_list(void **state)
+{
+	struct tree *t = *state;
+	struct sys_dir h = SYS_DIR_INIT;
+	char path[PATH_MAX], buf[32], **names;
+	size_t n = 0;
+
+	put(t, "sys/bus/vmbus/devices/dev/channels/15/cpu", "3\n", 2);
+	put(t, "sys/bus/vmbus/devices/dev/channels/9/cpu", "1\n", 2);
+	put(t, "sys/bus/vmbus/devices/dev/channels/100/cpu", "2\n", 2);
+	put(t, "sys/drivers/hv_netvsc/x", "", 0);
+	snprintf(path, sizeof(path), "%s/sys/bus/vmbus/devices/dev/driver", t->dir);
+	assert_int_equal(symlink("../../../../drivers/hv_netvsc/", path), 0);
+	assert_int_equal(sys_dir_open(&t->root, ROOT_SYS, &h, "bus/vmbus/devices/dev"), 0);
+
+	assert_int_equal(sys_dir_list(&h, "channels", &names, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(names[0], "9");
+	assert_string_equal(names[1], "15");
+	assert_string_equal(names[2], "100");
+	strv_free(names, n);
+	assert_int_equal(sys_dir_list(&h, ".", &names, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "channels");
+	assert_string_equal(names[1], "driver");
+	strv_free(names, n);
+	assert_int_equal(sys_dir_list(&h, "net", &names, &n), -ENOENT);
+	assert_null(names);
+	assert_int_equal(n, 0);
+	assert_int_equal(sys_dir_list(&h, "channels/9/cpu", &names, &n), -ENOTDIR);
+
+	n = 0;
+	assert_int_equal(sys_dir_each(&h, "channels", count_entry, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(sys_dir_each(&h, "net", count_entry, &n), -ENOENT);
+	put(t, "sys/bus/vmbus/devices/dev/channels/stop", "", 0);
+	assert_int_equal(sys_dir_each(&h, "channels", count_entry, &n), -ECANCELED);
+
+	assert_int_equal(sys_dir_read_link_name(&h, "driver", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "hv_netvsc");
+	assert_int_equal(sys_dir_read_link(&h, "driver", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "../../../../drivers/hv_netvsc/");
+	assert_int_equal(sys_dir_read_link(&h, "driver", buf, 8), -ENAMETOOLONG);
+	assert_int_equal(sys_dir_read_link_name(&h, "driver", buf, 4), -ENAMETOOLONG);
+	assert_int_equal(sys_dir_read_link_name(&h, "channels", buf, sizeof(buf)), -EINVAL);
+	sys_dir_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,8 +440,12 @@ int main(void)
 		cmocka_unit_test(test_parse_long),
 		cmocka_unit_test(test_parse_unsigned),
 		cmocka_unit_test(test_read_line),
+		cmocka_unit_test(test_read_line_bounds),
 		cmocka_unit_test_setup_teardown(test_list_dir_version_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dir_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dir_read_hostile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dir_list, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("sysfile", tests, NULL, NULL);
