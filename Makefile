@@ -193,7 +193,10 @@ install: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision
 	install -d -m 0755 $(DESTDIR)$(LIBEXECDIR)/azl-agent
 	install -m 0755 $(BUILD)/azl-agent-provision $(DESTDIR)$(LIBEXECDIR)/azl-agent/azl-agent-provision
 	ln -sf $(SBINDIR)/azl-agent $(DESTDIR)$(LIBEXECDIR)/azl-agent/hv_kvp_daemon
+	ln -sf $(SBINDIR)/azl-agent $(DESTDIR)$(LIBEXECDIR)/azl-agent/azl-irqbalance-policy
 	install -D -m 0644 systemd/azl-kvp.service $(DESTDIR)$(UNITDIR)/azl-kvp.service
+	install -D -m 0644 systemd/irqbalance.service.d/50-azl-agent.conf \
+		$(DESTDIR)$(UNITDIR)/irqbalance.service.d/50-azl-agent.conf
 
 clean:
 	rm -rf build

@@ -111,7 +111,21 @@ if [ "$have_agent" = 1 ]; then
 	printf '%-46s %10.2f %14s\n' "affinity apply, fresh copy (plan + writes)" "$a_ms" "$(inproc "$tmp/in.apply")"
 	printf '%-46s %10.2f %14s\n' "affinity apply again (nothing to move)" "$r_ms" "$(inproc "$tmp/in.again")"
 	[ -s "$tmp/in.apply" ] || echo "(no elapsed_us in the JSON output: in-process times not shown)"
-	awk -v a="$a_ms" 'BEGIN { printf "target: plan + apply < 5 ms: %s (%.2f ms)\n", a < 5 ? "met" : "NOT MET", a }'
+	# The phases of one apply on a fresh copy: reading the tree, planning,
+	# and the irqbalance check plus the writes.
+	: >"$tmp/ph.g"; : >"$tmp/ph.p"; : >"$tmp/ph.a"
+	for _ in $(seq "$apply_runs"); do
+		"$tmp/fresh.sh"
+		"$agent" --json --root "$copy" affinity apply >"$tmp/j" 2>/dev/null || true
+		jq -r '.gather_us / 1000' "$tmp/j" >>"$tmp/ph.g" 2>/dev/null
+		jq -r '.plan_us / 1000' "$tmp/j" >>"$tmp/ph.p" 2>/dev/null
+		jq -r '.apply_us / 1000' "$tmp/j" >>"$tmp/ph.a" 2>/dev/null
+	done
+	g_ms=$(inproc "$tmp/ph.g") pl_ms=$(inproc "$tmp/ph.p") ap_ms=$(inproc "$tmp/ph.a")
+	echo "phases of an apply on a fresh copy (in-process medians): read the tree $g_ms ms, plan $pl_ms ms, ban + $moves writes $ap_ms ms"
+	awk -v p="$pl_ms" -v a="$ap_ms" -v w="$a_ms" 'BEGIN {
+		printf "target: plan + apply < 5 ms: %s (%.2f ms); with reading the tree and starting the program: %.2f ms\n",
+			p + a < 5 ? "met" : "NOT MET", p + a, w }'
 fi
 
 # ---- 2. side by side with irqbalance -------------------------------------

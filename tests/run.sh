@@ -76,6 +76,7 @@ run_suite provision "$here/provision/provision.sh" "$build"
 # Interrupt placement on fixture copies, and beside a real irqbalance.
 run_suite affinity-cli "$here/affinity/cli.sh"
 run_suite affinity-irqbalance "$here/affinity/irqbalance.sh" "$build"
+run_suite affinity-policy "$here/affinity/policy.sh" "$build"
 run_suite fuzz-smoke "$here/fuzz/run.sh" "$build" 200000
 # Kernel: build against every installed header set, then boot the 6.12
 # build in QEMU with the guest suites (tests/kmod/README.md).

@@ -203,13 +203,16 @@ const char *aff_result_name(enum aff_result r);
 /*
  * irqbalance coexistence (irqbalance.c): when irqbalance runs, tell it to
  * leave the IRQs we placed alone, through its control socket.  Returns 1
- * when it was told, 0 when no irqbalance runs, negative errno on failure
- * (message in err).
+ * when it was told, 2 when it runs with our policy script (which bans them
+ * durably, nothing to send), 0 when no irqbalance runs, negative errno on
+ * failure (message in err).
  */
 int irqbalance_ban(const struct root *r, const long *irqs, size_t n,
 		   char *err, size_t errlen);
 /* The pid of a running irqbalance, 0 none. */
 long irqbalance_pid(const struct root *r);
+/* Was that irqbalance started with --policyscript=…/azl-irqbalance-policy? */
+bool irqbalance_uses_policy(const struct root *r, long pid);
 
 /* ---- one pass ---------------------------------------------------------- */
 

@@ -303,7 +303,8 @@ struct affinity_pass {
 	bool applied;
 	int ban;          /* irqbalance_ban's result */
 	char ban_msg[256];
-	uint64_t elapsed_us;
+	uint64_t elapsed_us;  /* the whole pass */
+	uint64_t gather_us, plan_us, apply_us; /* its phases (apply: ban + writes) */
 };
 
 static void pass_free(struct affinity_pass *ps)
@@ -316,18 +317,22 @@ static void pass_free(struct affinity_pass *ps)
 static int run_pass(const struct root *r, const struct aff_policy *p, bool apply,
 		    struct affinity_pass *ps, char *err, size_t len)
 {
-	uint64_t t0 = monotonic_usec();
+	uint64_t t0 = monotonic_usec(), t1, t2;
 	int ret;
 
 	memset(ps, 0, sizeof(*ps));
 	ret = affinity_gather(r, &ps->in, err, len);
 	if (ret < 0)
 		return ret;
+	t1 = monotonic_usec();
 	ret = affinity_plan(&ps->in, p, &ps->plan);
 	if (ret < 0) {
 		snprintf(err, len, "planning failed: %s", strerror(-ret));
 		return ret;
 	}
+	t2 = monotonic_usec();
+	ps->gather_us = t1 - t0;
+	ps->plan_us = t2 - t1;
 	if (apply) {
 		ps->applied = true;
 		/*
@@ -339,6 +344,7 @@ static int run_pass(const struct root *r, const struct aff_policy *p, bool apply
 		ret = affinity_apply(r, &ps->in, &ps->plan, &ps->rep);
 	}
 	ps->elapsed_us = monotonic_usec() - t0;
+	ps->apply_us = apply ? monotonic_usec() - t2 : 0;
 	return ret == -EIO ? 0 : ret; /* failed writes are in the report */
 }
 
@@ -376,7 +382,9 @@ static void print_apply_text(const struct affinity_pass *ps)
 	}
 	printf("Applied: %u written, %u skipped, %u failed\n", ps->rep.done, ps->rep.skipped,
 	       ps->rep.failed);
-	if (ps->ban > 0)
+	if (ps->ban == 2)
+		printf("irqbalance: keeps off through the agent's policy script\n");
+	else if (ps->ban > 0)
 		printf("irqbalance: told to leave the placed IRQs alone\n");
 	else if (ps->ban < 0)
 		printf("irqbalance: %s\n", ps->ban_msg);
@@ -425,9 +433,13 @@ int cmd_affinity(const struct global_options *g, int argc, char **argv)
 						  a.all);
 
 		json_object_object_add(o, "elapsed_us", json_object_new_int64((int64_t)ps.elapsed_us));
+		json_object_object_add(o, "gather_us", json_object_new_int64((int64_t)ps.gather_us));
+		json_object_object_add(o, "plan_us", json_object_new_int64((int64_t)ps.plan_us));
+		json_object_object_add(o, "apply_us", json_object_new_int64((int64_t)ps.apply_us));
 		if (ps.applied)
 			json_object_object_add(o, "irqbalance", json_object_new_string(
-				ps.ban > 0 ? "told" : ps.ban == 0 ? "not running" : ps.ban_msg));
+				ps.ban == 2 ? "policy script" : ps.ban > 0 ? "told" :
+				ps.ban == 0 ? "not running" : ps.ban_msg));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);

@@ -101,6 +101,31 @@ long irqbalance_pid(const struct root *r)
 	return pid;
 }
 
+/*
+ * Started with our policy script (systemd/irqbalance.service.d): it asks
+ * azl-irqbalance-policy about every IRQ at each rescan and bans ours, so
+ * the socket is not needed.  /proc/<pid>/cmdline holds NUL-separated
+ * arguments.
+ */
+bool irqbalance_uses_policy(const struct root *r, long pid)
+{
+	char cmdline[4096];
+	size_t len;
+	FILE *f = root_fopen(r, ROOT_PROC, "%ld/cmdline", pid);
+
+	if (!f)
+		return false;
+	/* Raw bytes, NULs and all; a longer command line is cut, which is fine. */
+	len = fread(cmdline, 1, sizeof(cmdline) - 1, f);
+	fclose(f);
+	cmdline[len] = '\0';
+	for (size_t i = 0; i < len; i += strlen(cmdline + i) + 1)
+		if (strncmp(cmdline + i, "--policyscript=", 15) == 0 &&
+		    strstr(cmdline + i, "/azl-irqbalance-policy"))
+			return true;
+	return false;
+}
+
 /* ---- one exchange ------------------------------------------------------ */
 
 struct irqb_conn {
@@ -448,6 +473,8 @@ int irqbalance_ban(const struct root *r, const long *irqs, size_t n, char *err, 
 		return 0;
 	if (n == 0)
 		return 1; /* nothing to ban: irqbalance already leaves it all alone */
+	if (irqbalance_uses_policy(r, c.pid))
+		return 2; /* our policy script bans them at each rescan */
 	if (geteuid() != 0) {
 		snprintf(err, errlen, "irqbalance (pid %ld) takes commands from root only", c.pid);
 		return -EPERM;

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "facts.h"
+#include "irqbalance_policy.h"
 #include "root.h"
 #include "status.h"
 
@@ -102,6 +103,8 @@ int main(int argc, char **argv)
 
 	if (strcmp(self, "hv_kvp_daemon") == 0)
 		return hv_kvp_daemon_main(argc, argv);
+	if (strcmp(self, "azl-irqbalance-policy") == 0)
+		return irqbalance_policy_main(argc, argv);
 	if (cli_is_provisioning(argc, argv))
 		return cli_exec_provisioner(argv);
 

@@ -25,9 +25,9 @@ skip_all() {
 }
 
 if [ "${1:-}" != --inside ] && [ "${2:-}" != --inside ]; then
-	irqb=$(command -v irqbalance || echo /usr/sbin/irqbalance)
+	irqb=$("$here/../../scripts/irqbalance-cache.sh" 2>/dev/null | tail -1)
 	[ "$(id -u)" = 0 ] || skip_all "needs root (namespaces, irqbalance's root-only socket)"
-	[ -x "$irqb" ] || skip_all "no irqbalance binary (Debian package irqbalance)"
+	[ -n "$irqb" ] && [ -x "$irqb" ] || skip_all "no irqbalance binary (scripts/irqbalance-cache.sh could not fetch one)"
 	[ -x "$tool" ] || skip_all "no $tool (make $tool)"
 	[ -d "$fixtures/d64ds-v5-mlx5" ] || skip_all "no fixtures in $fixtures (make fixtures)"
 	unshare -m -n -p -f --kill-child --mount-proc true 2>/dev/null ||

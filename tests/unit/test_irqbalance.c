@@ -479,6 +479,32 @@ static void test_nothing_to_ban(void **state)
 	assert_int_equal(t->m.served, 0);
 }
 
+/* Started with our policy script: nothing to send, it bans them itself. */
+static void test_policy_script(void **state)
+{
+	static const char with[] = "/usr/sbin/irqbalance\0--foreground\0"
+				   "--policyscript=/usr/libexec/azl-agent/azl-irqbalance-policy\0";
+	static const char other[] = "/usr/sbin/irqbalance\0--policyscript=/etc/mine.sh\0";
+	struct t *t = *state;
+	const long irqs[] = { 25 };
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/cmdline", t->dir, PID);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(with, 1, sizeof(with) - 1, f), sizeof(with) - 1);
+	fclose(f);
+	assert_true(irqbalance_uses_policy(&t->root, PID));
+	assert_int_equal(ban(t, irqs, 1), 2);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(other, 1, sizeof(other) - 1, f), sizeof(other) - 1);
+	fclose(f);
+	assert_false(irqbalance_uses_policy(&t->root, PID));
+	assert_false(irqbalance_uses_policy(&t->root, 999999));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -500,6 +526,7 @@ int main(void)
 		T(test_silent),
 		T(test_huge_reply),
 		T(test_nothing_to_ban),
+		T(test_policy_script),
 	};
 
 	return cmocka_run_group_tests_name("irqbalance", tests, NULL, NULL);
