@@ -163,6 +163,22 @@ int affinity_plan(const struct aff_input *in, const struct aff_policy *p,
 		  struct aff_plan *plan);
 void affinity_plan_free(struct aff_plan *plan);
 
+/* ---- shared by the planner and the figures (affinity_quality.c) ------- */
+
+/* Index of an online CPU in in->cpus (ascending), or -1. */
+long aff_cpu_index(const struct aff_input *in, long cpu);
+/* Is the CPU on the node?  Node -1 (no node) takes any CPU. */
+bool aff_cpu_on_node(const struct aff_input *in, long cpu, int node);
+/* The IRQ of that number in in->irqs (sorted), or NULL. */
+const struct aff_irq *aff_find_irq(const struct aff_input *in, long irq);
+/*
+ * The figures of the placement before (after = false: each source's one
+ * CPU, else its effective CPU) or after the plan; per_cpu is scratch space
+ * of in->ncpus counters.
+ */
+void aff_quality_compute(const struct aff_input *in, const struct aff_plan *plan, bool after,
+			 unsigned int *per_cpu, struct aff_quality *q);
+
 /* The placement score shown by status: local share in percent, 0..100. */
 unsigned int aff_quality_score(const struct aff_quality *q);
 /* "vmbus <guid> channel 15 (network queue 3)", "irq 57 mlx5_comp3@pci:…" */

@@ -69,23 +69,6 @@ struct planner {
 
 /* ---- CPU lookup and candidate orders ----------------------------------- */
 
-static long pos_of_cpu(const struct aff_input *in, long cpu)
-{
-	size_t lo = 0, hi = in->ncpus;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if ((long)in->cpus[mid].id == cpu)
-			return (long)mid;
-		if ((long)in->cpus[mid].id < cpu)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
 static int node_index(const struct planner *pl, int node)
 {
 	for (size_t i = 0; i < pl->nnodes; i++)
@@ -222,13 +205,6 @@ static struct aff_action *new_action(struct planner *pl)
 	return &plan->v[plan->n++];
 }
 
-static bool cpu_on_node(const struct aff_input *in, long cpu, int node)
-{
-	long pos = pos_of_cpu(in, cpu);
-
-	return node < 0 || (pos >= 0 && in->cpus[pos].node == node);
-}
-
 /* One source of a device waiting for its CPU. */
 struct source {
 	enum aff_target target;
@@ -300,14 +276,14 @@ static int record(struct planner *pl, const struct source *s, int dev, int node,
 	a->from = s->from;
 	if (pos < 0) {
 		a->to = s->from;
-		a->local = s->cur >= 0 && cpu_on_node(pl->in, s->cur, node);
+		a->local = s->cur >= 0 && aff_cpu_on_node(pl->in, s->cur, node);
 		a->reason = "kept: no CPU is allowed (all isolated)";
 		return 0;
 	}
 	cpuset_zero(&a->to);
 	cpuset_set(&a->to, pl->in->cpus[pos].id);
 	a->move = !kept;
-	a->local = cpu_on_node(pl->in, (long)pl->in->cpus[pos].id, node);
+	a->local = aff_cpu_on_node(pl->in, (long)pl->in->cpus[pos].id, node);
 	a->reason = why;
 	return 0;
 }
@@ -334,7 +310,7 @@ static int place_device(struct planner *pl, int dev, int node, const struct sour
 		len = pl->node_len[ni];
 	}
 	for (size_t i = 0; i < n; i++) {
-		long pos = src[i].cur >= 0 ? pos_of_cpu(pl->in, src[i].cur) : -1;
+		long pos = src[i].cur >= 0 ? aff_cpu_index(pl->in, src[i].cur) : -1;
 
 		if (pos >= 0)
 			pref[pos]++;
@@ -344,7 +320,7 @@ static int place_device(struct planner *pl, int dev, int node, const struct sour
 		picks[i] = len ? pick(pl, order, len, pref) : -1;
 	/* Sources already on a chosen CPU keep it … */
 	for (size_t i = 0; i < n; i++) {
-		long pos = src[i].cur >= 0 ? pos_of_cpu(pl->in, src[i].cur) : -1;
+		long pos = src[i].cur >= 0 ? aff_cpu_index(pl->in, src[i].cur) : -1;
 
 		given[i] = -1;
 		for (size_t k = 0; pos >= 0 && k < n; k++) {
@@ -361,7 +337,7 @@ static int place_device(struct planner *pl, int dev, int node, const struct sour
 		long pos;
 
 		if (kept) {
-			pos = pos_of_cpu(pl->in, src[i].cur);
+			pos = aff_cpu_index(pl->in, src[i].cur);
 		} else {
 			while (next < n && picks[next] == -2)
 				next++;
@@ -372,12 +348,6 @@ static int place_device(struct planner *pl, int dev, int node, const struct sour
 	return ret;
 }
 
-/* The single CPU of a set, or -1. */
-static long single_cpu(const struct cpuset *s)
-{
-	return cpuset_count(s) == 1 ? cpuset_last(s) : -1;
-}
-
 /* ---- channels ------------------------------------------------------------- */
 
 /* Non-performance channels stay on (or return to) CPU 0. */
@@ -385,7 +355,7 @@ static int plan_utility_channel(struct planner *pl, size_t dev, const struct aff
 				const struct cpuset *from)
 {
 	struct aff_action *a = new_action(pl);
-	long cpu0 = pos_of_cpu(pl->in, 0);
+	long cpu0 = aff_cpu_index(pl->in, 0);
 
 	if (!a)
 		return -ENOMEM;
@@ -413,7 +383,7 @@ static int keep_source(struct planner *pl, const struct source *src, int dev, in
 		       const char *why)
 {
 	struct aff_action *a = new_action(pl);
-	long pos = src->cur >= 0 ? pos_of_cpu(pl->in, src->cur) : -1;
+	long pos = src->cur >= 0 ? aff_cpu_index(pl->in, src->cur) : -1;
 
 	if (!a)
 		return -ENOMEM;
@@ -423,7 +393,7 @@ static int keep_source(struct planner *pl, const struct source *src, int dev, in
 	a->node = node;
 	a->from = src->from;
 	a->to = src->from;
-	a->local = src->cur >= 0 && cpu_on_node(pl->in, src->cur, node);
+	a->local = src->cur >= 0 && aff_cpu_on_node(pl->in, src->cur, node);
 	a->reason = why;
 	if (pos >= 0)
 		pl->load[pos]++;
@@ -474,7 +444,7 @@ static int plan_device_channels(struct planner *pl, size_t dev, bool ignore_node
 		ret = place_device(pl, (int)dev, node, src, d->nchannels, why);
 	}
 	for (size_t c = 0; ret == 0 && c < d->nchannels; c++)
-		pl->chan_cpu[pl->chan_base[dev] + c] = single_cpu(&pl->plan->v[base + c].to);
+		pl->chan_cpu[pl->chan_base[dev] + c] = cpuset_single(&pl->plan->v[base + c].to);
 	return ret;
 }
 
@@ -522,7 +492,7 @@ static unsigned int allowed_cpus(const struct aff_input *in)
 
 static void reset_loads(struct planner *pl)
 {
-	long cpu0 = pos_of_cpu(pl->in, 0);
+	long cpu0 = aff_cpu_index(pl->in, 0);
 
 	memset(pl->load, 0, pl->in->ncpus * sizeof(unsigned int));
 	if (cpu0 >= 0)
@@ -602,7 +572,7 @@ static int plan_device_irqs(struct planner *pl, const size_t *idx, size_t n)
 		src[k].target = AFF_IRQ;
 		src[k].id = q->irq;
 		src[k].from = q->affinity;
-		src[k].cur = single_cpu(&q->affinity);
+		src[k].cur = cpuset_single(&q->affinity);
 	}
 	if (pl->pol->irqs)
 		return place_device(pl, dev, node, src, n, why);
@@ -682,7 +652,7 @@ static int plan_nic(struct planner *pl, size_t i)
 
 	for (size_t k = 0; pl->pol->xps && k < nic->ntx; k++) {
 		long cpu = channel_cpu_of_queue(pl, nic->vmbus_dev, nic->tx[k].index);
-		long pos = cpu >= 0 ? pos_of_cpu(pl->in, cpu) : -1;
+		long pos = cpu >= 0 ? aff_cpu_index(pl->in, cpu) : -1;
 
 		/* No channel for the queue, or it sits on a CPU we must not use. */
 		if (pos < 0 || !pl->in->cpus[pos].allowed)
@@ -707,94 +677,6 @@ static int plan_nic(struct planner *pl, size_t i)
 			return ret;
 	}
 	return 0;
-}
-
-/* ---- quality ------------------------------------------------------------------ */
-
-static const struct aff_irq *find_irq(const struct aff_input *in, long irq)
-{
-	size_t lo = 0, hi = in->nirqs;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (in->irqs[mid].irq == irq)
-			return &in->irqs[mid];
-		if (in->irqs[mid].irq < irq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* Where a source interrupts before the plan: its one CPU, else the effective one. */
-static long cpu_before(const struct aff_input *in, const struct aff_action *a)
-{
-	long cpu = single_cpu(&a->from);
-	const struct aff_irq *q;
-
-	if (cpu >= 0 || a->target != AFF_IRQ)
-		return cpu;
-	q = find_irq(in, a->id);
-	return q ? q->effective : -1;
-}
-
-static bool is_perf_channel(const struct aff_input *in, const struct aff_action *a)
-{
-	return a->target == AFF_CHANNEL && in->vmbus[a->dev].perf;
-}
-
-static void quality(const struct aff_input *in, const struct aff_plan *plan, bool after,
-		    unsigned int *per_cpu, struct aff_quality *q)
-{
-	struct cpuset chan;
-
-	memset(q, 0, sizeof(*q));
-	memset(per_cpu, 0, in->ncpus * sizeof(unsigned int));
-	cpuset_zero(&chan);
-	for (size_t i = 0; i < plan->n; i++) {
-		const struct aff_action *a = &plan->v[i];
-		long cpu = after ? single_cpu(&a->to) : cpu_before(in, a);
-		long pos = cpu >= 0 ? pos_of_cpu(in, cpu) : -1;
-		bool local = cpu >= 0 && cpu_on_node(in, cpu, a->node);
-
-		if (a->target == AFF_CHANNEL && cpu >= 0)
-			cpuset_set(&chan, (unsigned int)cpu);
-		if (a->target == AFF_IRQ) {
-			q->irqs++;
-			q->irqs_local += local;
-		} else if (is_perf_channel(in, a)) {
-			q->channels++;
-			q->channels_local += local;
-		} else {
-			continue;
-		}
-		if (pos >= 0)
-			per_cpu[pos]++;
-	}
-	q->channel_cpus = cpuset_count(&chan);
-	q->src_min = ~0u;
-	for (size_t c = 0; c < in->ncpus; c++) {
-		if (!in->cpus[c].allowed)
-			continue;
-		q->src_max = per_cpu[c] > q->src_max ? per_cpu[c] : q->src_max;
-		q->src_min = per_cpu[c] < q->src_min ? per_cpu[c] : q->src_min;
-	}
-	if (q->src_min == ~0u)
-		q->src_min = 0;
-	for (size_t i = 0; i < in->nirqs; i++)
-		q->managed += in->irqs[i].managed;
-	q->best_local = q->irqs + q->channels;
-}
-
-unsigned int aff_quality_score(const struct aff_quality *q)
-{
-	unsigned int total = q->irqs + q->channels;
-
-	if (!total)
-		return 100;
-	return (unsigned int)((q->irqs_local + q->channels_local) * 100ull / total);
 }
 
 /* ---- entry points ---------------------------------------------------------------- */
@@ -861,8 +743,8 @@ int affinity_plan(const struct aff_input *in, const struct aff_policy *p,
 	}
 	for (size_t i = 0; i < plan->n; i++)
 		plan->moves += plan->v[i].move;
-	quality(in, plan, false, per_cpu, &plan->before);
-	quality(in, plan, true, per_cpu, &plan->after);
+	aff_quality_compute(in, plan, false, per_cpu, &plan->before);
+	aff_quality_compute(in, plan, true, per_cpu, &plan->after);
 	return 0;
 }
 
@@ -870,27 +752,4 @@ void affinity_plan_free(struct aff_plan *plan)
 {
 	free(plan->v);
 	memset(plan, 0, sizeof(*plan));
-}
-
-void aff_action_describe(const struct aff_input *in, const struct aff_action *a,
-			 char *buf, size_t len)
-{
-	const struct aff_irq *q;
-
-	switch (a->target) {
-	case AFF_CHANNEL:
-		snprintf(buf, len, "vmbus %s (%s) channel %ld", in->vmbus[a->dev].instance,
-			 in->vmbus[a->dev].kind, a->id);
-		break;
-	case AFF_IRQ:
-		q = find_irq(in, a->id);
-		snprintf(buf, len, "irq %ld %s", a->id, q ? q->action : "?");
-		break;
-	case AFF_XPS:
-		snprintf(buf, len, "%s tx-%ld xps", in->nics[a->dev].name, a->id);
-		break;
-	case AFF_RPS:
-		snprintf(buf, len, "%s rx-%ld rps", in->nics[a->dev].name, a->id);
-		break;
-	}
 }

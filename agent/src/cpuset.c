@@ -45,6 +45,21 @@ int cpuset_last(const struct cpuset *s)
 	return -1;
 }
 
+int cpuset_single(const struct cpuset *s)
+{
+	int found = -1;
+
+	/* One pass without counting: the planner asks this for every action. */
+	for (size_t i = 0; i < CPUSET_WORDS; i++) {
+		if (!s->w[i])
+			continue;
+		if (found >= 0 || (s->w[i] & (s->w[i] - 1)))
+			return -1;
+		found = (int)(i * 64 + (size_t)__builtin_ctzll(s->w[i]));
+	}
+	return found;
+}
+
 /* One decimal CPU number; advances *p. */
 static int parse_cpu(const char **p, unsigned int *cpu)
 {

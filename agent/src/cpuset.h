@@ -25,6 +25,8 @@ unsigned int cpuset_count(const struct cpuset *s);
 bool cpuset_empty(const struct cpuset *s);
 /* The highest member, or -1 for the empty set. */
 int cpuset_last(const struct cpuset *s);
+/* The one member of a set of one, else -1. */
+int cpuset_single(const struct cpuset *s);
 
 /* "0-3,8": -EINVAL on syntax errors, -ERANGE beyond CPUSET_MAX.  "" is empty. */
 int cpuset_parse_list(const char *s, struct cpuset *out);

@@ -130,6 +130,24 @@ static void test_format_mask(void **state)
 	assert_int_equal(cpuset_format_mask(&s, 96, buf, 0), -ENOSPC);
 }
 
+static void test_single(void **state)
+{
+	struct cpuset s;
+
+	(void)state;
+	cpuset_zero(&s);
+	assert_int_equal(cpuset_single(&s), -1);
+	cpuset_set(&s, 8191);
+	assert_int_equal(cpuset_single(&s), 8191);
+	cpuset_set(&s, 0);
+	assert_int_equal(cpuset_single(&s), -1); /* two words */
+	cpuset_zero(&s);
+	cpuset_set(&s, 64);
+	assert_int_equal(cpuset_single(&s), 64);
+	cpuset_set(&s, 65);
+	assert_int_equal(cpuset_single(&s), -1); /* one word, two bits */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +156,7 @@ int main(void)
 		cmocka_unit_test(test_masks),
 		cmocka_unit_test(test_format_too_small),
 		cmocka_unit_test(test_format_mask),
+		cmocka_unit_test(test_single),
 	};
 
 	return cmocka_run_group_tests_name("cpuset", tests, NULL, NULL);
