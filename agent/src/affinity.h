@@ -95,6 +95,7 @@ struct aff_input {
 	struct aff_pci_dev *pci;
 	size_t nirqs;
 	struct aff_irq *irqs;   /* numbered IRQs of PCI devices, ascending */
+	unsigned int nmanaged;  /* kernel-managed IRQs: counted, not kept */
 	size_t nnics;
 	struct aff_nic *nics;
 
@@ -132,7 +133,7 @@ struct aff_action {
 	enum aff_target target;
 	int dev;             /* vmbus[] (channel), pci[] or -1 (irq), nics[] (xps/rps) */
 	long id;             /* relid, IRQ number or queue index */
-	struct cpuset from, to;
+	struct cpuset to;    /* where it goes; where it is: aff_action_from() */
 	int node;            /* the node it belongs on, -1 any */
 	bool move;           /* false: already right, kept */
 	bool local;          /* ends on its node (or has none) */
@@ -169,6 +170,9 @@ void affinity_plan_free(struct aff_plan *plan);
 long aff_cpu_index(const struct aff_input *in, long cpu);
 /* Is the CPU on the node?  Node -1 (no node) takes any CPU. */
 bool aff_cpu_on_node(const struct aff_input *in, long cpu, int node);
+/* Where the action's source interrupts now, from the input. */
+void aff_action_from(const struct aff_input *in, const struct aff_action *a,
+		     struct cpuset *out);
 /* The IRQ of that number in in->irqs (sorted), or NULL. */
 const struct aff_irq *aff_find_irq(const struct aff_input *in, long irq);
 /*

@@ -23,8 +23,8 @@
  * each of ~900 small files cost more than reading them.  Two kinds of file
  * are not read at all:
  *   - a kernel-managed IRQ's (nvme<X>q<N>, N >= 1): never planned nor
- *     written, and an ND VM has 768 of them; its affinity stays empty and
- *     its effective CPU -1;
+ *     written, and an ND VM has 768 of them; it is only counted
+ *     (in->nmanaged), not kept, which also keeps the input small;
  *   - effective_affinity_list when smp_affinity_list is one online CPU: the
  *     effective CPU is one of the affinity's, so it is that one.
  *

@@ -125,8 +125,11 @@ static int on_irq_line(const struct irq_header *h, const struct irq_line *l,
 	q->dev = dev;
 	q->effective = -1;
 	classify_action(q);
-	if (q->managed)
-		cpuset_zero(&q->affinity); /* not read: see the top of affinity_facts.c */
+	if (q->managed) {
+		/* Counted, not kept: see the top of affinity_facts.c. */
+		g->in->nirqs--;
+		g->in->nmanaged++;
+	}
 	return 0;
 }
 

@@ -213,14 +213,6 @@ struct source {
 	long cur;               /* its one CPU now, -1 when spread or unknown */
 };
 
-/*
- * The next CPU for a device: the least loaded candidate it does not use yet;
- * ties go to a core's first thread, then to a CPU where one of its sources
- * already is (pref), then to the candidate order.  While a device has fewer sources than candidates the
- * loads of its unused candidates do not change, so it takes the k least
- * loaded; preferring its current CPUs among equals makes the plan of an
- * applied plan the same plan.
- */
 /* Less load first; at equal load a core's first thread; then where the device is. */
 static bool better(const struct planner *pl, size_t p, size_t q, const unsigned int *pref)
 {
@@ -233,6 +225,14 @@ static bool better(const struct planner *pl, size_t p, size_t q, const unsigned 
 	return pref[p] && !pref[q];
 }
 
+/*
+ * The next CPU for a device: the least loaded candidate it does not use yet;
+ * ties go to a core's first thread, then to a CPU where one of its sources
+ * already is (pref), then to the candidate order.  While a device has fewer
+ * sources than candidates the loads of its unused candidates do not change,
+ * so it takes the k least loaded; preferring its current CPUs among equals
+ * makes the plan of an applied plan the same plan.
+ */
 static long pick(struct planner *pl, const size_t *order, size_t len, unsigned int *pref)
 {
 	long best = -1;
@@ -273,7 +273,6 @@ static int record(struct planner *pl, const struct source *s, int dev, int node,
 	a->dev = dev;
 	a->id = s->id;
 	a->node = node;
-	a->from = s->from;
 	if (pos < 0) {
 		a->to = s->from;
 		a->local = s->cur >= 0 && aff_cpu_on_node(pl->in, s->cur, node);
@@ -363,7 +362,6 @@ static int plan_utility_channel(struct planner *pl, size_t dev, const struct aff
 	a->dev = (int)dev;
 	a->id = ch->relid;
 	a->node = -1;
-	a->from = *from;
 	a->local = true;
 	if (!pl->pol->channels || cpu0 < 0 || !pl->in->cpus[cpu0].allowed) {
 		a->to = *from;
@@ -391,7 +389,6 @@ static int keep_source(struct planner *pl, const struct source *src, int dev, in
 	a->dev = dev;
 	a->id = src->id;
 	a->node = node;
-	a->from = src->from;
 	a->to = src->from;
 	a->local = src->cur >= 0 && aff_cpu_on_node(pl->in, src->cur, node);
 	a->reason = why;
@@ -635,7 +632,6 @@ static int queue_action(struct planner *pl, enum aff_target t, size_t nic,
 	a->dev = (int)nic;
 	a->id = q->index;
 	a->node = node;
-	a->from = q->cpus;
 	a->to = *to;
 	a->move = memcmp(&q->cpus, to, sizeof(*to)) != 0;
 	a->local = true;
@@ -710,6 +706,13 @@ static int planner_init(struct planner *pl)
 		total += in->vmbus[i].nchannels;
 	}
 	pl->chan_base[in->nvmbus] = total;
+	/* Every channel, IRQ and queue gets one action: allocate them once. */
+	pl->cap = total + in->nirqs;
+	for (size_t i = 0; i < in->nnics; i++)
+		pl->cap += in->nics[i].ntx + in->nics[i].nrx;
+	pl->plan->v = calloc(pl->cap + 1, sizeof(*pl->plan->v));
+	if (!pl->plan->v)
+		return -ENOMEM;
 	pl->chan_cpu = calloc(total + 1, sizeof(long));
 	if (!pl->chan_cpu)
 		return -ENOMEM;

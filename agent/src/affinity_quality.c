@@ -9,6 +9,40 @@
 
 #include "affinity.h"
 
+void aff_action_from(const struct aff_input *in, const struct aff_action *a,
+		     struct cpuset *out)
+{
+	const struct aff_vmbus_dev *d;
+	const struct aff_irq *q;
+	const struct aff_nic *nic;
+
+	cpuset_zero(out);
+	switch (a->target) {
+	case AFF_CHANNEL:
+		d = &in->vmbus[a->dev];
+		for (size_t c = 0; c < d->nchannels; c++)
+			if (d->channels[c].relid == a->id && d->channels[c].cpu >= 0 &&
+			    d->channels[c].cpu < CPUSET_MAX)
+				cpuset_set(out, (unsigned int)d->channels[c].cpu);
+		return;
+	case AFF_IRQ:
+		q = aff_find_irq(in, a->id);
+		if (q)
+			*out = q->affinity;
+		return;
+	case AFF_XPS:
+	case AFF_RPS:
+		nic = &in->nics[a->dev];
+		for (size_t k = 0; k < (a->target == AFF_XPS ? nic->ntx : nic->nrx); k++) {
+			const struct aff_queue *qu = a->target == AFF_XPS ? &nic->tx[k] : &nic->rx[k];
+
+			if ((long)qu->index == a->id)
+				*out = qu->cpus;
+		}
+		return;
+	}
+}
+
 long aff_cpu_index(const struct aff_input *in, long cpu)
 {
 	size_t lo = 0, hi = in->ncpus;
@@ -53,7 +87,11 @@ const struct aff_irq *aff_find_irq(const struct aff_input *in, long irq)
 /* Where a source interrupts before the plan: its one CPU, else the effective one. */
 static long cpu_before(const struct aff_input *in, const struct aff_action *a)
 {
-	long cpu = cpuset_single(&a->from);
+	struct cpuset from;
+	long cpu;
+
+	aff_action_from(in, a, &from);
+	cpu = cpuset_single(&from);
 	const struct aff_irq *q;
 
 	if (cpu >= 0 || a->target != AFF_IRQ)
@@ -105,6 +143,7 @@ void aff_quality_compute(const struct aff_input *in, const struct aff_plan *plan
 	}
 	if (q->src_min == ~0u)
 		q->src_min = 0;
+	q->managed = in->nmanaged;
 	for (size_t i = 0; i < in->nirqs; i++)
 		q->managed += in->irqs[i].managed;
 	q->best_local = q->irqs + q->channels;

@@ -94,10 +94,12 @@ static const char *cpus_text(const struct cpuset *s, char *buf, size_t len)
 static void print_action(const struct aff_input *in, const struct aff_action *a)
 {
 	char what[192], from[64], to[64];
+	struct cpuset now;
 
 	aff_action_describe(in, a, what, sizeof(what));
+	aff_action_from(in, a, &now);
 	printf("  %s %s: %s -> %s", a->move ? "move" : "keep", what,
-	       cpus_text(&a->from, from, sizeof(from)), cpus_text(&a->to, to, sizeof(to)));
+	       cpus_text(&now, from, sizeof(from)), cpus_text(&a->to, to, sizeof(to)));
 	if (a->node >= 0)
 		printf(" (node %d)", a->node);
 	printf(": %s\n", a->reason);
@@ -224,13 +226,15 @@ static struct json_object *json_action(const struct aff_input *in, const struct 
 				       const struct aff_outcome *out)
 {
 	struct json_object *o = json_object_new_object();
+	struct cpuset now;
 	char what[192];
 
 	aff_action_describe(in, a, what, sizeof(what));
 	json_add(o, "target", json_object_new_string(target_name(a->target)));
 	json_add(o, "what", json_object_new_string(what));
 	json_add(o, "id", json_object_new_int64(a->id));
-	json_add(o, "from", json_cpus(&a->from));
+	aff_action_from(in, a, &now);
+	json_add(o, "from", json_cpus(&now));
 	json_add(o, "to", json_cpus(&a->to));
 	json_add(o, "node", json_object_new_int(a->node));
 	json_add(o, "move", json_object_new_boolean(a->move));
