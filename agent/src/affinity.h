@@ -116,6 +116,7 @@ void affinity_input_free(struct aff_input *in);
 /* ---- policy and plan -------------------------------------------------- */
 
 struct aff_policy {
+	bool enabled;    /* [affinity] enabled: what our irqbalance policy script reads */
 	bool channels;   /* place VMBus channels ([affinity] channels = yes) */
 	bool irqs;       /* place device IRQs ([affinity] irqs = yes) */
 	bool xps;        /* netvsc transmit queues follow their channel CPU */
@@ -223,9 +224,9 @@ const char *aff_result_name(enum aff_result r);
 /*
  * irqbalance coexistence (irqbalance.c): when irqbalance runs, tell it to
  * leave the IRQs we placed alone, through its control socket.  Returns 1
- * when it was told, 2 when it runs with our policy script (which bans them
- * durably, nothing to send), 0 when no irqbalance runs, negative errno on
- * failure (message in err).
+ * when it was told, 0 when no irqbalance runs, negative errno on failure
+ * (message in err).  The caller first asks irqbalance_uses_policy(): our
+ * policy script bans them itself while the configuration places IRQs.
  */
 int irqbalance_ban(const struct root *r, const long *irqs, size_t n,
 		   char *err, size_t errlen);

@@ -174,6 +174,39 @@ static enum aff_result classify(enum aff_target t, int err)
 	return AFF_FAILED;
 }
 
+/*
+ * Under a root prefix, the file must resolve inside it: a tree whose
+ * channels/<relid> or proc/irq/<n> is a link to elsewhere must not make us
+ * write there.  The live system is all "inside"; its sysfs links are the
+ * kernel's own.
+ */
+static int inside_root(const struct root *r, const char *path)
+{
+	_cleanup_free_ char *top = NULL, *real = NULL, *dir = NULL;
+	char *slash;
+	size_t len;
+
+	if (root_is_live(r))
+		return 0;
+	/* The directory: the file itself is opened with O_NOFOLLOW. */
+	dir = strdup(path);
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	top = realpath(r->dir, NULL);
+	real = realpath(dir, NULL);
+	if (!real)
+		return -errno;
+	if (!top)
+		return -EXDEV;
+	len = strlen(top);
+	if (strncmp(real, top, len) != 0 || (real[len] != '/' && len > 1))
+		return -EXDEV;
+	return 0;
+}
+
 static enum aff_result apply_one(const struct root *r, const struct aff_input *in,
 				 const struct aff_action *a, int *err)
 {
@@ -185,6 +218,8 @@ static enum aff_result apply_one(const struct root *r, const struct aff_input *i
 	*err = 0;
 	ret = target_of(r, in, a, path, sizeof(path), val, sizeof(val));
 	if (ret == 0)
+		ret = inside_root(r, path);
+	if (ret == 0)
 		ret = aff_write(path, val, strlen(val));
 	if (ret == 0)
 		return AFF_DONE;
@@ -195,7 +230,8 @@ static enum aff_result apply_one(const struct root *r, const struct aff_input *i
 int affinity_apply(const struct root *r, const struct aff_input *in,
 		   const struct aff_plan *plan, struct aff_report *rep)
 {
-	bool host_refuses = !in->channels_writable;
+	bool host_refuses = !in->channels_writable, channel_done = false;
+	bool channel_refused = host_refuses;
 	size_t moves = 0;
 
 	memset(rep, 0, sizeof(*rep));
@@ -216,24 +252,33 @@ int affinity_apply(const struct root *r, const struct aff_input *in,
 		/*
 		 * The host answers a channel move with EIO when it speaks VMBus
 		 * older than 4.1, and then it answers every one the same: stop
-		 * asking (and without channels/<relid>/cpu, never start).
+		 * asking (and without channels/<relid>/cpu, never start).  A
+		 * closed channel (a device without its driver) answers EIO too,
+		 * so an EIO after a channel moved is that channel's alone.
+		 * Transmit queues follow their channels: once the host refused a
+		 * channel move, XPS is left as it is (channels come first in a
+		 * plan), so sending never moves away from where the channel is.
 		 */
-		if (a->target == AFF_CHANNEL && host_refuses) {
+		if ((a->target == AFF_CHANNEL && host_refuses) ||
+		    (a->target == AFF_XPS && channel_refused)) {
 			rep->skipped++;
 			continue;
 		}
 		o = &rep->v[rep->n++];
 		o->action = i;
 		o->result = apply_one(r, in, a, &o->err); /* err kept for every result */
+		if (a->target == AFF_CHANNEL && o->result == AFF_UNSUPPORTED)
+			channel_refused = true;
 		switch (o->result) {
 		case AFF_DONE:
+			channel_done |= a->target == AFF_CHANNEL;
 			rep->done++;
 			break;
 		case AFF_FAILED:
 			rep->failed++;
 			break;
 		case AFF_UNSUPPORTED:
-			host_refuses = true;
+			host_refuses = !channel_done;
 			rep->skipped++;
 			break;
 		default:

@@ -14,6 +14,7 @@
  * ones before it filled in.
  */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -78,6 +79,22 @@ enum cpu_format { CPU_LIST, CPU_MASK };
  * CPUs.  Returns 0, 1 when it is optional and missing (out is then empty),
  * or a negative errno with the message set.
  */
+/*
+ * A number spelled as the kernel names a directory: decimal, no sign, no
+ * leading zero.  parse_unsigned() alone takes "010" and "0x1a", and the
+ * applier would then write to a different name than was read.
+ */
+static inline int parse_dir_number(const char *s, unsigned long long max,
+				   unsigned long long *out)
+{
+	if (s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1]))
+		return -EINVAL;
+	for (const char *p = s; *p; p++)
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+	return parse_unsigned(s, max, out);
+}
+
 int gather_read_cpus(struct gather *g, const struct sys_dir *h, const char *name,
 		     enum cpu_format fmt, bool optional, struct cpuset *out);
 /* Online and possible CPUs, their cores and nodes, and the excluded ones. */

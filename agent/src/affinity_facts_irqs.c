@@ -259,7 +259,7 @@ static int read_queue(struct gather *g, const struct sys_dir *nd, struct aff_nic
 	int ret;
 
 	snprintf(name, sizeof(name), "queues/%.16s", qname);
-	if (parse_unsigned(qname + 3, AFF_MAX_QUEUES - 1, &idx) < 0)
+	if (parse_dir_number(qname + 3, AFF_MAX_QUEUES - 1, &idx) < 0)
 		return gather_fail_at(g, -EBADMSG, nd, name, "not a queue index");
 	q = &(tx ? nic->tx : nic->rx)[(*cnt)++];
 	q->index = (unsigned int)idx;

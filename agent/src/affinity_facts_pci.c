@@ -94,7 +94,7 @@ static int on_msi_irq(const char *entry, void *userdata)
 	char what[64];
 	int ret = 0;
 
-	if (parse_unsigned(entry, AFF_IRQ_NUM_MAX - 1, &irq) < 0) {
+	if (parse_dir_number(entry, AFF_IRQ_NUM_MAX - 1, &irq) < 0) {
 		snprintf(what, sizeof(what), "msi_irqs/%.16s", entry);
 		ret = gather_fail_at(g, -EBADMSG, w->dev, what, "not an IRQ number");
 	} else if (g->nmsi >= AFF_MAX_IRQS) {

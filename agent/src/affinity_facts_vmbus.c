@@ -77,7 +77,7 @@ static int read_channel(struct gather *g, const struct sys_dir *dev, const char 
 	int ret;
 
 	snprintf(name, sizeof(name), "channels/%.16s", relid);
-	if (parse_unsigned(relid, INT_MAX, &id) < 0)
+	if (parse_dir_number(relid, INT_MAX, &id) < 0)
 		return gather_fail_at(g, -EBADMSG, dev, name, "not a channel relid");
 	c->relid = (long)id;
 	snprintf(name, sizeof(name), "channels/%s/cpu", relid);

@@ -38,12 +38,15 @@
 
 void aff_policy_defaults(struct aff_policy *p)
 {
-	*p = (struct aff_policy){ .channels = true, .irqs = true, .xps = true, .rps = false };
+	*p = (struct aff_policy){
+		.enabled = true, .channels = true, .irqs = true, .xps = true, .rps = false,
+	};
 }
 
 void aff_policy_from_config(const struct agent_config *cfg, struct aff_policy *p)
 {
 	aff_policy_defaults(p);
+	p->enabled = cfg->affinity.enabled;
 	p->channels = cfg->affinity.channels;
 	p->irqs = cfg->affinity.irqs;
 	p->xps = cfg->affinity.xps;
@@ -63,6 +66,7 @@ struct planner {
 	size_t *node_len;
 	size_t *any_order;      /* all allowed positions, nodes interleaved */
 	size_t any_len;
+	bool no_pref;           /* choose as if no source were anywhere yet */
 	long *chan_cpu;         /* planned CPU per (device, channel), flattened */
 	size_t *chan_base;      /* index of a device's first channel in chan_cpu */
 };
@@ -292,23 +296,26 @@ static int record(struct planner *pl, const struct source *s, int dev, int node,
  * every source already on one of them keep it and give the others the rest
  * in the order chosen.  Moves are only the sources that must move.
  */
-static int place_device(struct planner *pl, int dev, int node, const struct source *src,
-			size_t n, const char *why)
+static int place_device(struct planner *pl, int dev, int node, bool any_node,
+			const struct source *src, size_t n, const char *why)
 {
 	_cleanup_free_ long *picks = calloc(n + 1, sizeof(long));
 	_cleanup_free_ long *given = calloc(n + 1, sizeof(long));
 	_cleanup_free_ unsigned int *pref = calloc(pl->in->ncpus + 1, sizeof(unsigned int));
 	const size_t *order = pl->any_order;
 	size_t len = pl->any_len, next = 0;
-	int ni = node >= 0 ? node_index(pl, node) : -1, ret = 0;
+	int ni = node >= 0 && !any_node ? node_index(pl, node) : -1, ret = 0;
 
 	if (!picks || !given || !pref)
 		return -ENOMEM;
 	if (ni >= 0 && pl->node_len[ni]) {
 		order = pl->node_order[ni];
 		len = pl->node_len[ni];
+	} else if (node >= 0 && !any_node) {
+		/* A node without online CPUs, or all of them isolated. */
+		why = "spread over all nodes: no CPU of its node may be used";
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !pl->no_pref; i++) {
 		long pos = src[i].cur >= 0 ? aff_cpu_index(pl->in, src[i].cur) : -1;
 
 		if (pos >= 0)
@@ -349,6 +356,12 @@ static int place_device(struct planner *pl, int dev, int node, const struct sour
 
 /* ---- channels ------------------------------------------------------------- */
 
+/* Channels are placed when the policy says so and the kernel lets us. */
+static bool channels_movable(const struct planner *pl)
+{
+	return pl->pol->channels && pl->in->channels_writable;
+}
+
 /* Non-performance channels stay on (or return to) CPU 0. */
 static int plan_utility_channel(struct planner *pl, size_t dev, const struct aff_channel *ch,
 				const struct cpuset *from)
@@ -363,10 +376,11 @@ static int plan_utility_channel(struct planner *pl, size_t dev, const struct aff
 	a->id = ch->relid;
 	a->node = -1;
 	a->local = true;
-	if (!pl->pol->channels || cpu0 < 0 || !pl->in->cpus[cpu0].allowed) {
+	if (!channels_movable(pl) || cpu0 < 0 || !pl->in->cpus[cpu0].allowed) {
 		a->to = *from;
-		a->reason = pl->pol->channels ? "kept: CPU 0 is not allowed" :
-			    "left alone: [affinity] channels = no";
+		a->reason = !pl->pol->channels ? "left alone: [affinity] channels = no" :
+			    !pl->in->channels_writable ? "kept: this kernel cannot move channels" :
+			    "kept: CPU 0 is not allowed";
 		return 0;
 	}
 	cpuset_zero(&a->to);
@@ -416,10 +430,8 @@ static int plan_device_channels(struct planner *pl, size_t dev, bool ignore_node
 
 	if (!src)
 		return -ENOMEM;
-	if (ignore_nodes && node >= 0) {
-		node = -1;
+	if (ignore_nodes && node >= 0)
 		why = "spread over all nodes: on its node the channels would reach fewer than min(vCPUs, 4) CPUs";
-	}
 	for (size_t c = 0; c < d->nchannels; c++) {
 		const struct aff_channel *ch = &d->channels[c];
 
@@ -433,12 +445,13 @@ static int plan_device_channels(struct planner *pl, size_t dev, bool ignore_node
 	if (!d->perf) {
 		for (size_t c = 0; c < d->nchannels && ret == 0; c++)
 			ret = plan_utility_channel(pl, dev, &d->channels[c], &src[c].from);
-	} else if (!pl->pol->channels) {
+	} else if (!channels_movable(pl)) {
 		for (size_t c = 0; c < d->nchannels && ret == 0; c++)
-			ret = keep_source(pl, &src[c], (int)dev, node,
+			ret = keep_source(pl, &src[c], (int)dev, node, pl->pol->channels ?
+					  "kept: this kernel cannot move channels (no channels/<relid>/cpu)" :
 					  "left alone: [affinity] channels = no");
 	} else {
-		ret = place_device(pl, (int)dev, node, src, d->nchannels, why);
+		ret = place_device(pl, (int)dev, node, ignore_nodes, src, d->nchannels, why);
 	}
 	for (size_t c = 0; ret == 0 && c < d->nchannels; c++)
 		pl->chan_cpu[pl->chan_base[dev] + c] = cpuset_single(&pl->plan->v[base + c].to);
@@ -496,23 +509,43 @@ static void reset_loads(struct planner *pl)
 		pl->load[cpu0] = 1; /* VMBus messages and the utility channels */
 }
 
+/* Plan every channel afresh, with or without regard to where they are. */
+static int replan_channels(struct planner *pl, bool spread, bool no_pref)
+{
+	int ret;
+
+	pl->plan->n = 0;
+	reset_loads(pl);
+	pl->no_pref = no_pref;
+	ret = plan_channels(pl, spread);
+	pl->no_pref = false;
+	return ret;
+}
+
 /*
- * Channels first; if NUMA-local placement leaves them on fewer than
- * min(vCPUs, 4) CPUs, place them again ignoring nodes.
+ * Channels first.  If NUMA-local placement leaves them on fewer than
+ * min(vCPUs, 4) CPUs, they are placed ignoring nodes.  Both that choice and
+ * the fallback when keeping current CPUs costs the spread are made on plans
+ * that ignore where the channels are now, which the plan of an applied plan
+ * reproduces: so it makes the same choice and moves nothing.
  */
 static int plan_all_channels(struct planner *pl)
 {
 	unsigned int want = pl->plan->min_channel_cpus;
-	int ret = plan_channels(pl, false);
-
 	size_t total = pl->in->nvmbus ? pl->chan_base[pl->in->nvmbus] : 0;
+	bool spread = false;
+	int ret;
 
-	/* A VM without VMBus (or a kernel hiding channels) has nothing to spread. */
-	if (ret < 0 || !pl->pol->channels || !total || channel_cpus(pl) >= want)
+	/* A VM without VMBus (or channels we cannot move) has nothing to spread. */
+	if (!channels_movable(pl) || !total)
+		return plan_channels(pl, false);
+	ret = replan_channels(pl, false, true);
+	if (ret < 0)
 		return ret;
-	pl->plan->n = 0;
-	reset_loads(pl);
-	ret = plan_channels(pl, true);
+	spread = channel_cpus(pl) < want;
+	ret = replan_channels(pl, spread, false);
+	if (ret == 0 && channel_cpus(pl) < want) /* current CPUs tipped it: rare */
+		ret = replan_channels(pl, spread, true);
 	if (ret == 0 && channel_cpus(pl) < want)
 		snprintf(pl->plan->note, sizeof(pl->plan->note),
 			 "VMBus channels reach %u CPUs, fewer than min(vCPUs, 4) = %u: only %u CPUs are allowed",
@@ -572,7 +605,7 @@ static int plan_device_irqs(struct planner *pl, const size_t *idx, size_t n)
 		src[k].cur = cpuset_single(&q->affinity);
 	}
 	if (pl->pol->irqs)
-		return place_device(pl, dev, node, src, n, why);
+		return place_device(pl, dev, node, false, src, n, why);
 	for (size_t k = 0; k < n && ret == 0; k++) {
 		if (src[k].cur < 0)
 			src[k].cur = in->irqs[idx[k]].effective;
@@ -666,6 +699,8 @@ static int plan_nic(struct planner *pl, size_t i)
 	for (size_t c = 0; c < pl->in->ncpus; c++)
 		if (pl->in->cpus[c].allowed && (node < 0 || pl->in->cpus[c].node == node))
 			cpuset_set(&to, pl->in->cpus[c].id);
+	if (cpuset_empty(&to))
+		return 0; /* no CPU of the NIC's node may be used: leave RPS alone */
 	for (size_t k = 0; k < nic->nrx; k++) {
 		ret = queue_action(pl, AFF_RPS, i, &nic->rx[k], &to, node,
 				   "receive packets steered over the NIC's node");

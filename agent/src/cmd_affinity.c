@@ -282,15 +282,22 @@ static struct json_object *json_plan(const struct aff_input *in, const struct af
 
 /* ---- running -------------------------------------------------------------- */
 
-/* The IRQs we placed: a running irqbalance must leave them alone. */
-static int ban_placed_irqs(const struct root *r, const struct aff_plan *plan,
-			   char *msg, size_t len)
+/*
+ * The IRQs we placed: a running irqbalance must leave them alone.  2: it
+ * runs with our policy script, which bans them itself as long as the
+ * configuration says we place IRQs (the script reads the same switches).
+ */
+static int ban_placed_irqs(const struct root *r, const struct aff_policy *p,
+			   const struct aff_plan *plan, char *msg, size_t len)
 {
 	_cleanup_free_ long *irqs = calloc(plan->n + 1, sizeof(long));
+	long pid = irqbalance_pid(r);
 	size_t n = 0;
 
 	if (!irqs)
 		return -ENOMEM;
+	if (pid && p->enabled && p->irqs && irqbalance_uses_policy(r, pid))
+		return 2;
 	for (size_t i = 0; i < plan->n; i++)
 		if (plan->v[i].target == AFF_IRQ && !cpuset_empty(&plan->v[i].to) &&
 		    cpuset_count(&plan->v[i].to) == 1)
@@ -344,7 +351,7 @@ static int run_pass(const struct root *r, const struct aff_policy *p, bool apply
 		 * without placement, so it never undoes the writes below.
 		 */
 		if (p->irqs)
-			ps->ban = ban_placed_irqs(r, &ps->plan, ps->ban_msg, sizeof(ps->ban_msg));
+			ps->ban = ban_placed_irqs(r, p, &ps->plan, ps->ban_msg, sizeof(ps->ban_msg));
 		ret = affinity_apply(r, &ps->in, &ps->plan, &ps->rep);
 	}
 	ps->elapsed_us = monotonic_usec() - t0;

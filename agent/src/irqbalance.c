@@ -473,8 +473,6 @@ int irqbalance_ban(const struct root *r, const long *irqs, size_t n, char *err, 
 		return 0;
 	if (n == 0)
 		return 1; /* nothing to ban: irqbalance already leaves it all alone */
-	if (irqbalance_uses_policy(r, c.pid))
-		return 2; /* our policy script bans them at each rescan */
 	if (geteuid() != 0) {
 		snprintf(err, errlen, "irqbalance (pid %ld) takes commands from root only", c.pid);
 		return -EPERM;

@@ -366,17 +366,18 @@ static void test_eio_per_target(void **state)
 	add(t, AFF_CHANNEL, 0, 12, "5", true);
 	add(t, AFF_IRQ, -1, 25, "3", true);
 	add(t, AFF_IRQ, -1, 26, "4", true);
-	add(t, AFF_XPS, 0, 0, "5", true);
 	add(t, AFF_RPS, 0, 0, "5", true);
+	add(t, AFF_XPS, 0, 0, "5", true);
 	assert_int_equal(affinity_apply(&t->root, &t->in, &t->plan, &t->rep), -EIO);
 	result_is(t, 0, AFF_UNSUPPORTED, EIO); /* VMBus < 4.1 or a closed channel */
 	result_is(t, 1, AFF_MANAGED, EIO);     /* a kernel-managed IRQ */
 	result_is(t, 2, AFF_DONE, 0);
 	result_is(t, 3, AFF_FAILED, EIO); /* no meaning for queues: a failure */
-	result_is(t, 4, AFF_FAILED, EIO);
+	/* The channels stay where they are: so do the transmit queues. */
+	assert_null(outcome(t, 4));
 	assert_int_equal(t->rep.done, 1);
-	assert_int_equal(t->rep.skipped, 2);
-	assert_int_equal(t->rep.failed, 2);
+	assert_int_equal(t->rep.skipped, 3);
+	assert_int_equal(t->rep.failed, 1);
 	file_is(t, "proc/irq/26/smp_affinity_list", "4\n");
 }
 
@@ -415,18 +416,57 @@ static void test_skip_after_unsupported(void **state)
 	age(t, D64_SCSI_CH(14));
 	assert_int_equal(affinity_apply(&t->root, &t->in, &t->plan, &t->rep), 0);
 	result_is(t, 0, AFF_DONE, 0);
+	/* After a channel moved, an EIO is that channel's: closed, not the host. */
 	result_is(t, 1, AFF_UNSUPPORTED, EIO);
-	/* The host refuses them all: the rest are not even tried. */
-	assert_null(outcome(t, 2));
-	assert_null(outcome(t, 3));
-	assert_int_equal(fake.channel_calls, 2);
+	result_is(t, 2, AFF_DONE, 0);
+	result_is(t, 3, AFF_DONE, 0);
+	assert_int_equal(fake.channel_calls, 4);
 	result_is(t, 4, AFF_DONE, 0);
-	assert_int_equal(t->rep.n, 3);
-	assert_int_equal(t->rep.done, 2);
-	assert_int_equal(t->rep.skipped, 3);
+	assert_int_equal(t->rep.n, 5);
+	assert_int_equal(t->rep.done, 4);
+	assert_int_equal(t->rep.skipped, 1);
 	assert_int_equal(t->rep.failed, 0);
-	untouched(t, D64_CH(45), "17\n");
+}
+
+/* EIO on the first channel write: the host speaks VMBus < 4.1, stop asking. */
+static void test_host_refuses_from_the_first(void **state)
+{
+	struct t *t = get(state);
+
+	fail_on("/channels/12/cpu", EIO);
+	add(t, AFF_CHANNEL, 0, 12, "5", true);
+	add(t, AFF_CHANNEL, 0, 44, "6", true);
+	add(t, AFF_CHANNEL, 1, 14, "8", true);
+	add(t, AFF_IRQ, -1, 25, "3", true);
+	age(t, D64_CH(44));
+	age(t, D64_SCSI_CH(14));
+	assert_int_equal(affinity_apply(&t->root, &t->in, &t->plan, &t->rep), 0);
+	result_is(t, 0, AFF_UNSUPPORTED, EIO);
+	assert_null(outcome(t, 1));
+	assert_null(outcome(t, 2));
+	assert_int_equal(fake.channel_calls, 1);
+	result_is(t, 3, AFF_DONE, 0);
+	assert_int_equal(t->rep.skipped, 3);
+	untouched(t, D64_CH(44), "48\n");
 	untouched(t, D64_SCSI_CH(14), "33\n");
+}
+
+/* A tree whose channel directory links out of the root is not written through. */
+static void test_link_outside_root(void **state)
+{
+	struct t *t = get(state);
+	char chan[512], out[512], cmd[4096];
+
+	snprintf(chan, sizeof(chan), "%s/sys/bus/vmbus/devices/%s/channels/12", t->dir, D64_NIC);
+	snprintf(out, sizeof(out), "%s-outside", t->dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && echo 7 >'%s/cpu' && rm -rf '%s' && ln -s '%s' '%s'",
+		 out, out, chan, out, chan);
+	assert_int_equal(system(cmd), 0);
+	add(t, AFF_CHANNEL, 0, 12, "5", true);
+	assert_int_equal(affinity_apply(&t->root, &t->in, &t->plan, &t->rep), -EIO);
+	result_is(t, 0, AFF_FAILED, EXDEV);
+	snprintf(cmd, sizeof(cmd), "grep -qx 7 '%s/cpu' && rm -rf '%s'", out, out);
+	assert_int_equal(system(cmd), 0); /* untouched */
 }
 
 static void test_channels_not_writable(void **state)
@@ -549,6 +589,8 @@ int main(void)
 		D64(test_eio_per_target),
 		D64(test_einval_fails_and_goes_on),
 		D64(test_skip_after_unsupported),
+		D64(test_host_refuses_from_the_first),
+		D64(test_link_outside_root),
 		D64(test_channels_not_writable),
 		D64(test_bad_actions),
 		D64(test_hostile_tree),

@@ -406,6 +406,73 @@ static void test_spread_beats_locality_for_channels(void **state)
 	free_input(in);
 }
 
+/*
+ * Whether channels must leave their node to reach min(vCPUs, 4) CPUs must
+ * not depend on where they are now: this layout used to flip between the
+ * two answers on every apply (found by review with a random-input harness).
+ */
+static void test_spread_choice_is_stable(void **state)
+{
+	struct aff_input *in = mk_input(4, 1, false);
+	long a[] = { 2 }, b[] = { 3, 1, 1 }, c[] = { 3 };
+	int net;
+
+	(void)state;
+	in->nnodes = 2;
+	in->cpus[2].node = 1;
+	net = add_vmbus(in, "network", true, 1, a);
+	add_vmbus(in, STORAGE_KIND, true, 3, b);
+	add_vmbus(in, STORAGE_KIND, true, 1, c);
+	in->nics = calloc(1, sizeof(*in->nics));
+	in->nnics = 1;
+	in->nics[0].vmbus_dev = net;
+	in->nics[0].vf = add_pci(in, 0xcf63, PCI_NIC, 0);
+	assert_second_run_keeps_all(in);
+	free_input(in);
+}
+
+/* A channel the host cannot move keeps its CPU, and its queue follows it. */
+static void test_unmovable_channels_keep_xps_with_them(void **state)
+{
+	struct aff_input *in = mk_vm(8, 2, true);
+	struct aff_plan plan;
+
+	(void)state;
+	in->channels_writable = false;
+	assert_int_equal(affinity_plan(in, defaults(), &plan), 0);
+	for (size_t i = 0; i < plan.n; i++) {
+		const struct aff_action *a = &plan.v[i];
+
+		if (a->target == AFF_CHANNEL)
+			assert_false(a->move);
+		if (a->target == AFF_XPS) /* channel q sits on CPU q in mk_vm */
+			assert_int_equal(one_cpu(&a->to), a->id % 8);
+	}
+	affinity_plan_free(&plan);
+	free_input(in);
+}
+
+/* A device whose node has no usable CPU: spread, said so, and not local. */
+static void test_node_without_cpus(void **state)
+{
+	struct aff_input *in = mk_input(8, 2, false);
+	int gpu = add_pci(in, 0x0001, PCI_GPU, 1);
+	struct aff_plan plan;
+
+	(void)state;
+	for (size_t c = 4; c < 8; c++)
+		in->cpus[c].allowed = false;
+	add_irqs(in, gpu, 2, 40, false);
+	assert_int_equal(affinity_plan(in, defaults(), &plan), 0);
+	for (size_t i = 0; i < plan.n; i++) {
+		assert_true(one_cpu(&plan.v[i].to) < 4);
+		assert_false(plan.v[i].local);
+		assert_non_null(strstr(plan.v[i].reason, "no CPU of its node"));
+	}
+	affinity_plan_free(&plan);
+	free_input(in);
+}
+
 static void test_xps_follows_channels(void **state)
 {
 	struct aff_input *in = mk_vm(8, 1, false);
@@ -691,6 +758,9 @@ int main(void)
 		cmocka_unit_test(test_minimal_moves_keep_good_placement),
 		cmocka_unit_test(test_channel_spread_lisa_rule),
 		cmocka_unit_test(test_spread_beats_locality_for_channels),
+		cmocka_unit_test(test_spread_choice_is_stable),
+		cmocka_unit_test(test_unmovable_channels_keep_xps_with_them),
+		cmocka_unit_test(test_node_without_cpus),
 		cmocka_unit_test(test_xps_follows_channels),
 		cmocka_unit_test(test_policy_switches),
 		cmocka_unit_test(test_deterministic),
