@@ -14,6 +14,7 @@
 #include "affinity.h"
 #include "commands.h"
 #include "config.h"
+#include "log.h"
 #include "util.h"
 
 /* Exit statuses: check's 1 means "drifted", every command's 3 "cannot read the system". */
@@ -245,12 +246,18 @@ static struct json_object *json_action(const struct aff_input *in, const struct 
 	return o;
 }
 
-static const struct aff_outcome *outcome_of(const struct aff_report *rep, size_t i)
+/*
+ * The outcome of action i: the report lists them in plan order, so a cursor
+ * walking the actions in order finds each in constant time.
+ */
+static const struct aff_outcome *outcome_of(const struct aff_report *rep, size_t i,
+					    size_t *cursor)
 {
-	for (size_t k = 0; rep && k < rep->n; k++)
-		if (rep->v[k].action == i)
-			return &rep->v[k];
-	return NULL;
+	if (!rep)
+		return NULL;
+	while (*cursor < rep->n && rep->v[*cursor].action < i)
+		(*cursor)++;
+	return *cursor < rep->n && rep->v[*cursor].action == i ? &rep->v[*cursor] : NULL;
 }
 
 static struct json_object *json_plan(const struct aff_input *in, const struct aff_plan *plan,
@@ -273,9 +280,10 @@ static struct json_object *json_plan(const struct aff_input *in, const struct af
 		applied ? &plan->after : &plan->before)));
 	json_add(o, "min_channel_cpus", json_object_new_int((int)plan->min_channel_cpus));
 	json_add(o, "note", json_object_new_string(plan->note));
-	for (size_t i = 0; i < plan->n; i++)
+	for (size_t i = 0, k = 0; i < plan->n; i++)
 		if (plan->v[i].move || all)
-			json_object_array_add(arr, json_action(in, &plan->v[i], outcome_of(rep, i)));
+			json_object_array_add(arr, json_action(in, &plan->v[i],
+							       outcome_of(rep, i, &k)));
 	json_add(o, "actions", arr);
 	return o;
 }
@@ -435,7 +443,8 @@ int cmd_affinity(const struct global_options *g, int argc, char **argv)
 	aff_policy_from_config(&cfg, &pol);
 	ret = run_pass(&r, &pol, strcmp(a.verb, "apply") == 0, &ps, err, sizeof(err));
 	if (ret < 0) {
-		fprintf(stderr, "azl-agent: affinity: %s; nothing was written\n", err);
+		/* The message may quote names from the tree: log_msg escapes them. */
+		log_error("azl-agent: affinity: %s; nothing was written", err);
 		pass_free(&ps);
 		return AFF_EXIT_ERROR;
 	}
