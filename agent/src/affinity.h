@@ -145,7 +145,6 @@ struct aff_action {
 struct aff_quality {
 	unsigned int irqs, irqs_local;        /* non-managed device IRQs */
 	unsigned int channels, channels_local; /* performance channels */
-	unsigned int best_local;   /* irqs + channels that can be local at all */
 	unsigned int src_max, src_min; /* interrupt sources per allowed CPU */
 	unsigned int channel_cpus; /* distinct CPUs with a VMBus channel */
 	unsigned int managed;      /* kernel-managed IRQs, left alone */

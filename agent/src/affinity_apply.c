@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 
 #include "affinity.h"
 #include "affinity_apply_internal.h"
+#include "sysfile.h"
 #include "util.h"
 
 aff_write_fn aff_write = aff_write_file;
@@ -182,29 +184,18 @@ static enum aff_result classify(enum aff_target t, int err)
  */
 static int inside_root(const struct root *r, const char *path)
 {
-	_cleanup_free_ char *top = NULL, *real = NULL, *dir = NULL;
-	char *slash;
-	size_t len;
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int ret;
 
 	if (root_is_live(r))
 		return 0;
 	/* The directory: the file itself is opened with O_NOFOLLOW. */
-	dir = strdup(path);
-	if (!dir)
-		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	top = realpath(r->dir, NULL);
-	real = realpath(dir, NULL);
-	if (!real)
-		return -errno;
-	if (!top)
-		return -EXDEV;
-	len = strlen(top);
-	if (strncmp(real, top, len) != 0 || (real[len] != '/' && len > 1))
-		return -EXDEV;
-	return 0;
+	if (!slash || (size_t)(slash - path) >= sizeof(dir))
+		return -EINVAL;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	ret = resolve_under(r->dir, dir, real);
+	return ret < 0 ? ret : 0;
 }
 
 static enum aff_result apply_one(const struct root *r, const struct aff_input *in,

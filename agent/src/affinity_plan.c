@@ -96,18 +96,17 @@ static int cmp_cores_first(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static int add_node(struct planner *pl, int node)
+static void add_node(struct planner *pl, int node)
 {
 	size_t i = 0;
 
 	while (i < pl->nnodes && pl->node_ids[i] < node)
 		i++;
 	if (i < pl->nnodes && pl->node_ids[i] == node)
-		return 0;
+		return;
 	memmove(&pl->node_ids[i + 1], &pl->node_ids[i], (pl->nnodes - i) * sizeof(int));
 	pl->node_ids[i] = node;
 	pl->nnodes++;
-	return 0;
 }
 
 static int build_orders(struct planner *pl)
@@ -179,11 +178,10 @@ static int vmbus_node(const struct aff_input *in, size_t dev, const char **why)
 		const struct aff_nic *nic = &in->nics[i];
 
 		if (nic->vmbus_dev == (int)dev && nic->vf >= 0) {
-			const char *vf_why;
-			int node = pci_node(in, nic->vf, &vf_why);
+			const char *vf_why; /* the VF's own reason is not the channels' */
 
 			*why = "on the node of its NIC's accelerated-networking VF";
-			return node;
+			return pci_node(in, nic->vf, &vf_why);
 		}
 	}
 	*why = "spread over all nodes (a synthetic device has no node)";

@@ -146,7 +146,6 @@ void aff_quality_compute(const struct aff_input *in, const struct aff_plan *plan
 	q->managed = in->nmanaged;
 	for (size_t i = 0; i < in->nirqs; i++)
 		q->managed += in->irqs[i].managed;
-	q->best_local = q->irqs + q->channels;
 }
 
 unsigned int aff_quality_score(const struct aff_quality *q)

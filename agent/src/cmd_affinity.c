@@ -304,7 +304,9 @@ static int ban_placed_irqs(const struct root *r, const struct aff_policy *p,
 
 	if (!irqs)
 		return -ENOMEM;
-	if (pid && p->enabled && p->irqs && irqbalance_uses_policy(r, pid))
+	if (!pid)
+		return 0; /* none runs: irqbalance_ban would scan /proc again to say so */
+	if (p->enabled && p->irqs && irqbalance_uses_policy(r, pid))
 		return 2;
 	for (size_t i = 0; i < plan->n; i++)
 		if (plan->v[i].target == AFF_IRQ && !cpuset_empty(&plan->v[i].to) &&

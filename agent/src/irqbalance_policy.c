@@ -88,8 +88,9 @@ static bool is_pci_addr(const char *s)
 int irqb_policy_vpci(const struct root *r, const char *devpath)
 {
 	const char *sys = root_dir_name(ROOT_SYS), *rel, *tail, *base;
-	char path[PATH_MAX], top[PATH_MAX], real[PATH_MAX], realtop[PATH_MAX];
+	char path[PATH_MAX], top[PATH_MAX], real[PATH_MAX];
 	size_t n = strlen(sys);
+	int len;
 
 	if (strncmp(devpath, sys, n) != 0 || (devpath[n] != '/' && devpath[n] != '\0'))
 		return -EINVAL;
@@ -106,12 +107,10 @@ int irqb_policy_vpci(const struct root *r, const char *devpath)
 	 * test as facts_pci.c).  A path that leaves the tree ("..", a link
 	 * out of a fixture) is no device of it.
 	 */
-	if (!realpath(top, realtop) || !realpath(path, real))
+	len = resolve_under(top, path, real);
+	if (len < 0 || real[len] != '/')
 		return 0;
-	n = strlen(realtop);
-	if (strncmp(real, realtop, n) != 0 || real[n] != '/')
-		return 0;
-	tail = real + n;
+	tail = real + len;
 	base = strrchr(tail, '/') + 1;
 	return strstr(tail, "/VMBUS:") != NULL && is_pci_addr(base);
 }

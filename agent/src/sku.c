@@ -45,37 +45,37 @@ static const char *const hbv4_sizes[] = { "standard_hb176*rs_v4", NULL };
 static const struct sku_policy table[] = {
 	{
 		.name = "ND H100 v5", .family = "ndv5", .sizes = nd_h100_v5_sizes,
-		.vcpus = 96, .nodes = 2, .smt = false,
+		.vcpus = 96, .nodes = 2,
 		.gpu_vendor = NVIDIA, .gpu_devices = { 0x2330 }, .ngpus = 8,
 		.pci = ndv5_pci, .npci = ELEMENTSOF(ndv5_pci),
 	},
 	{
 		.name = "ND H200 v5", .family = "ndv5", .sizes = nd_h200_v5_sizes,
-		.vcpus = 96, .nodes = 2, .smt = false,
+		.vcpus = 96, .nodes = 2,
 		.gpu_vendor = NVIDIA, .gpu_devices = { 0x2335 }, .ngpus = 8,
 		.pci = ndv5_pci, .npci = ELEMENTSOF(ndv5_pci),
 	},
 	{
 		/* A100 SXM4 40 GB and 80 GB (NDm A100 v4). */
 		.name = "ND A100 v4", .family = "ndv4", .sizes = ndv4_sizes,
-		.vcpus = 96, .nodes = 4, .smt = false,
+		.vcpus = 96, .nodes = 4,
 		.gpu_vendor = NVIDIA, .gpu_devices = { 0x20b0, 0x20b2 }, .ngpus = 8,
 		.pci = ndv4_pci, .npci = ELEMENTSOF(ndv4_pci),
 	},
 	{
 		.name = "NC A100 v4", .family = "ncv4", .sizes = ncv4_sizes,
-		.vcpus = 96, .nodes = 4, .smt = false,
+		.vcpus = 96, .nodes = 4,
 		.gpu_vendor = NVIDIA, .gpu_devices = { 0x20b5 }, .ngpus = 4,
 		.pci = ncv4_pci, .npci = ELEMENTSOF(ncv4_pci),
 	},
 	{
 		/* Constrained sizes (HB120-96rs_v3 …) keep the four nodes. */
 		.name = "HBv3", .family = "hbv3", .sizes = hbv3_sizes,
-		.vcpus = 0, .nodes = 4, .smt = false,
+		.vcpus = 0, .nodes = 4,
 	},
 	{
 		.name = "HBv4", .family = "hbv4", .sizes = hbv4_sizes,
-		.vcpus = 0, .nodes = 4, .smt = false,
+		.vcpus = 0, .nodes = 4,
 	},
 };
 

@@ -23,7 +23,6 @@ struct sku_policy {
 	const char *const *sizes; /* fnmatch patterns on the lower-case vmSize */
 	unsigned int vcpus;      /* the full size: 0 = any */
 	unsigned int nodes;      /* NUMA nodes the size exposes: 0 = any */
-	bool smt;                /* SMT siblings exposed */
 	/* Recognition from the topology alone (no vmSize known): */
 	unsigned int gpu_vendor, gpu_devices[4]; /* PCI ids of its GPUs, 0-terminated */
 	unsigned int ngpus;

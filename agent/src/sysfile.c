@@ -181,6 +181,21 @@ static int read_all_at(int dirfd, const char *path, char **out, size_t *out_len)
 	return fd < 0 ? fd : read_all_fd(fd, size, out, out_len);
 }
 
+int resolve_under(const char *top, const char *path, char *real)
+{
+	char realtop[PATH_MAX];
+	size_t n;
+
+	if (!realpath(top, realtop) || !realpath(path, real))
+		return -errno;
+	n = strlen(realtop);
+	if (n == 1) /* "/": everything is under it */
+		return 0;
+	if (strncmp(real, realtop, n) != 0 || (real[n] != '/' && real[n] != '\0'))
+		return -EXDEV;
+	return (int)n;
+}
+
 int read_all(const char *path, char **out, size_t *out_len)
 {
 	return read_all_at(AT_FDCWD, path, out, out_len);

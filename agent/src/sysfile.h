@@ -21,6 +21,14 @@ int read_text(const char *path, char *buf, size_t len);
 /* A whole file into a fresh NUL-terminated buffer; *out must be freed. */
 int read_all(const char *path, char **out, size_t *out_len);
 /*
+ * Resolve path, links and all, into real (PATH_MAX bytes) and check that it
+ * is top or lies under it (top resolved too): a tree must not lead out of
+ * itself through a link.  Returns the length of resolved top (real + that
+ * is the part under it), -errno when either does not resolve, -EXDEV when
+ * path leaves top.
+ */
+int resolve_under(const char *top, const char *path, char *real);
+/*
  * One line of f into *buf (grown as needed, never past max bytes), without
  * its newline; *len is its length.  Returns 1 for a line, 0 at the end of
  * the file, -EFBIG for a line longer than max, -EBADMSG for a NUL in it, or

@@ -190,6 +190,31 @@ static void test_links(void **state)
 	assert_false(root_exists(&t->root, ROOT_SYS, "driver/y"));
 }
 
+static void test_resolve_under(void **state)
+{
+	struct tree *t = *state;
+	char path[PATH_MAX], link[PATH_MAX], real[PATH_MAX];
+	int len;
+
+	put(t, "sys/devices/a/cpu", "1\n", 2);
+	snprintf(link, sizeof(link), "%s/sys/bus", t->dir);
+	assert_int_equal(symlink("devices", link), 0);
+	snprintf(link, sizeof(link), "%s/sys/out", t->dir);
+	assert_int_equal(symlink("/", link), 0);
+	snprintf(path, sizeof(path), "%s/sys/bus/a", t->dir);
+	len = resolve_under(t->dir, path, real);
+	assert_true(len > 0);
+	assert_string_equal(real + len, "/sys/devices/a"); /* a link inside: fine */
+	assert_int_equal(resolve_under(t->dir, t->dir, real), len); /* top itself */
+	snprintf(path, sizeof(path), "%s/sys/out/tmp", t->dir);
+	assert_int_equal(resolve_under(t->dir, path, real), -EXDEV); /* out through a link */
+	snprintf(path, sizeof(path), "%s/sys/../..", t->dir);
+	assert_int_equal(resolve_under(t->dir, path, real), -EXDEV);
+	snprintf(path, sizeof(path), "%s/sys/nothing", t->dir);
+	assert_int_equal(resolve_under(t->dir, path, real), -ENOENT);
+	assert_int_equal(resolve_under("/", "/tmp", real), 0); /* under "/": all */
+}
+
 static void test_read_line(void **state)
 {
 	static const char text[] = "one\n\nthree-without-newline";
@@ -443,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_read_line_bounds),
 		cmocka_unit_test_setup_teardown(test_list_dir_version_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_under, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_read_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_list, setup, teardown),
