@@ -6,6 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <azl_netvsc.h>
+#include <azl_storvsc.h>
+
 #include "config.h"
 #include "sysfile.h"
 
@@ -48,6 +51,15 @@ void config_defaults(struct agent_config *cfg)
 			.rps = false,
 			.live = true,
 			.debounce_ms = 50,
+		},
+		.modules = {
+			.push = true,
+			/* What azl_storvsc loads with: WALinuxAgent's OS.RootDeviceScsiTimeout. */
+			.storvsc_timeout = 300,
+			.netvsc_channels_mode = NETVSC_CHANNELS_KERNEL,
+			.netvsc_xps = true,
+			.netvsc_vf_xps = false,
+			.accel_numa = true,
 		},
 	};
 }
@@ -210,6 +222,41 @@ static int parse_affinity_key(struct agent_config *cfg, const char *key, const c
 	return -ENOENT;
 }
 
+static int parse_netvsc_channels(struct agent_config *cfg, const char *v)
+{
+	if (strcmp(v, "kernel") == 0) {
+		cfg->modules.netvsc_channels_mode = NETVSC_CHANNELS_KERNEL;
+		return 0;
+	}
+	if (strcmp(v, "max") == 0) {
+		cfg->modules.netvsc_channels_mode = NETVSC_CHANNELS_MAX;
+		return 0;
+	}
+	/* azl_netvsc refuses counts outside what image validation accepts. */
+	if (parse_uint_max(v, AZL_NETVSC_CHANNELS_MAX, &cfg->modules.netvsc_channels) < 0 ||
+	    cfg->modules.netvsc_channels == 0)
+		return -EINVAL;
+	cfg->modules.netvsc_channels_mode = NETVSC_CHANNELS_COUNT;
+	return 0;
+}
+
+static int parse_modules_key(struct agent_config *cfg, const char *key, const char *v)
+{
+	if (strcmp(key, "push") == 0)
+		return parse_bool(v, &cfg->modules.push);
+	if (strcmp(key, "storvsc_timeout") == 0)
+		return parse_uint_max(v, AZL_STORVSC_TIMEOUT_MAX, &cfg->modules.storvsc_timeout);
+	if (strcmp(key, "netvsc_channels") == 0)
+		return parse_netvsc_channels(cfg, v);
+	if (strcmp(key, "netvsc_xps") == 0)
+		return parse_bool(v, &cfg->modules.netvsc_xps);
+	if (strcmp(key, "netvsc_vf_xps") == 0)
+		return parse_bool(v, &cfg->modules.netvsc_vf_xps);
+	if (strcmp(key, "accel_numa") == 0)
+		return parse_bool(v, &cfg->modules.accel_numa);
+	return -ENOENT;
+}
+
 /* inih callback: nonzero means "line accepted". */
 static int on_entry(void *user, const char *section, const char *key, const char *value)
 {
@@ -224,6 +271,8 @@ static int on_entry(void *user, const char *section, const char *key, const char
 		ret = parse_resource_disk_key(p->cfg, key, value);
 	else if (strcmp(section, "affinity") == 0)
 		ret = parse_affinity_key(p->cfg, key, value);
+	else if (strcmp(section, "modules") == 0)
+		ret = parse_modules_key(p->cfg, key, value);
 	if (ret == 0)
 		return 1;
 	snprintf(p->err, p->errlen, "%s: [%s] %s: %s", p->file, section, key,

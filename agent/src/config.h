@@ -24,6 +24,13 @@ enum password_policy {
 	PASSWORD_REFUSE, /* never set one (keys only); a password in OVF is ignored */
 };
 
+/* [modules] netvsc_channels: kernel, max (the largest count image validation accepts), or N. */
+enum netvsc_channels_mode {
+	NETVSC_CHANNELS_KERNEL,
+	NETVSC_CHANNELS_MAX,
+	NETVSC_CHANNELS_COUNT,
+};
+
 struct agent_config {
 	struct {
 		bool enabled;             /* [kvp] enabled = yes */
@@ -59,6 +66,15 @@ struct agent_config {
 		bool live;                /* [affinity] live = yes: re-place on hotplug */
 		unsigned debounce_ms;     /* [affinity] debounce_ms = 50 (max 100) */
 	} affinity;
+	struct {
+		bool push;                /* [modules] push = yes: the daemon pushes policy */
+		unsigned storvsc_timeout; /* [modules] storvsc_timeout = 300 (s; 0 keeps the kernel's) */
+		enum netvsc_channels_mode netvsc_channels_mode; /* [modules] netvsc_channels = kernel */
+		unsigned netvsc_channels; /* the N of netvsc_channels = N */
+		bool netvsc_xps;          /* [modules] netvsc_xps = yes */
+		bool netvsc_vf_xps;       /* [modules] netvsc_vf_xps = no */
+		bool accel_numa;          /* [modules] accel_numa = yes: the SKU's vPCI node table */
+	} modules;
 };
 
 void config_defaults(struct agent_config *cfg);

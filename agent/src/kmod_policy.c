@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+/* What the agent pushes to its kernel modules: see kmod_policy.h. */
+#include <errno.h>
+#include <string.h>
+
+#include "kmod_policy.h"
+
+static void plan_storvsc(const struct agent_config *cfg, struct kmod_policy *p)
+{
+	p->storvsc = true;
+	p->storvsc_rule.knobs.timeout = cfg->modules.storvsc_timeout;
+	p->storvsc_rule.mask = STORVSC_KNOB_TIMEOUT;
+}
+
+static void plan_netvsc(const struct agent_config *cfg, struct kmod_policy *p)
+{
+	struct netvsc_policy *n = &p->netvsc_policy;
+
+	p->netvsc = true;
+	p->channels_mode = cfg->modules.netvsc_channels_mode;
+	p->channels = cfg->modules.netvsc_channels;
+	n->xps = cfg->modules.netvsc_xps;
+	n->vf_xps = cfg->modules.netvsc_vf_xps;
+	n->mask = NETVSC_KNOB_XPS | NETVSC_KNOB_VF_XPS;
+	/* "kernel" sends no count: a count set by hand stays until reboot. */
+	if (p->channels_mode != NETVSC_CHANNELS_KERNEL)
+		n->mask |= NETVSC_KNOB_CHANNELS;
+}
+
+/* Every device of the SKU's table with a node, each domain once. */
+static void plan_accel(const struct sku_policy *sku, struct kmod_policy *p)
+{
+	for (size_t i = 0; sku && i < sku->npci && p->naccel < AZL_ACCEL_NODES_MAX; i++) {
+		const struct sku_pci_node *e = &sku->pci[i];
+		bool seen = false;
+
+		if (e->node < 0 || e->domain > 0xffff)
+			continue;
+		for (size_t k = 0; k < p->naccel; k++)
+			seen |= p->accel_nodes[k].domain == e->domain;
+		if (!seen)
+			p->accel_nodes[p->naccel++] = (struct accel_node_entry){ e->domain, e->node };
+	}
+	p->accel = p->naccel > 0;
+}
+
+void kmod_policy_plan(const struct agent_config *cfg, const struct sku_policy *sku,
+		      struct kmod_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->sku = sku ? sku->name : NULL;
+	if (!cfg->modules.push)
+		return;
+	plan_storvsc(cfg, p);
+	plan_netvsc(cfg, p);
+	if (cfg->modules.accel_numa)
+		plan_accel(sku, p);
+}
+
+int kmod_netvsc_channels(const struct kmod_policy *p, const uint32_t *allowed, size_t nallowed,
+			 uint32_t *out)
+{
+	uint32_t best = 0;
+
+	*out = 0;
+	switch (p->channels_mode) {
+	case NETVSC_CHANNELS_KERNEL:
+		return 0;
+	case NETVSC_CHANNELS_MAX:
+		for (size_t i = 0; i < nallowed; i++)
+			if (allowed[i] > best)
+				best = allowed[i];
+		*out = best;
+		return best ? 0 : -ERANGE;
+	case NETVSC_CHANNELS_COUNT:
+		for (size_t i = 0; i < nallowed; i++)
+			if (allowed[i] == p->channels) {
+				*out = p->channels;
+				return 0;
+			}
+		return -ERANGE;
+	}
+	return -EINVAL;
+}
