@@ -13,7 +13,7 @@ top=$(cd "$here/../.." && pwd)
 
 build=${1:?usage: build.sh BUILD_DIR}
 version=$(cat "$top/VERSION")
-modules=(azl_vmbus azl_storvsc)
+modules=(azl_vmbus azl_storvsc azl_netvsc azl_accel)
 
 if [ -z "${KDIRS:-}" ]; then
 	KDIRS=$(ls -d /usr/src/linux-headers-*-cloud-amd64 2>/dev/null | tr '\n' ' ')

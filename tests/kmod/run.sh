@@ -16,6 +16,11 @@
 # when KVM offers SynIC, plain KVM when it works, TCG otherwise; force one
 # with AZL_KMOD_ACCEL=tcg|kvm|kvm-hyperv.  AZL_KMOD_TIMEOUT (default 600)
 # bounds the whole boot, AZL_SUITE_TIMEOUT (default 120) each guest suite.
+#
+# The guest has two NUMA nodes and the azl_accel stand-ins (machine_args
+# below), and a QMP monitor on a pair of FIFOs: a guest suite asks for a
+# hotplug by printing "AZL-QMP SEQ VERB ID END" on the console, and
+# qmp_poll sends the allowed ones to QEMU (tests/kmod/README.md).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -379,16 +384,139 @@ pick_accel() {
 	fi
 }
 
+# The guest machine: 1 GiB as two NUMA nodes of one CPU each (each CPU its
+# own socket: two nodes sharing a socket's cache would make the scheduler
+# warn at boot that the topology is not sane), and the
+# azl_accel stand-ins at fixed addresses (the suites find them there):
+#   00:10.0  pci-testdev   on the root bus, which has no _PXM: numa_node -1
+#   00:11.0  edu           not in azl_accel's test_match: must stay untouched
+#   00:12.0  nvme          the nvme driver binds (it is built into Debian's
+#                          kernel) and records the node it saw at probe
+#   00:13.0  pxb           an expander bridge on node 1 (ACPI _PXM); its bus
+#   21:00.0  pci-testdev   (behind the pxb's own bridge, 20:00.0) has a node
+#                          "the host gave"
+#   00:15.0  pxb           an expander bridge on node 0; behind it
+#   31:00.0  pci-testdev   numa_node 0, as pci-hyperv leaves a device the
+#                          host gave no affinity (azl_accel's zero_is_unset)
+# 00:14.0 stays free for the hotplug test (qmp_request).  azl.standins=1 on
+# the kernel command line tells the suites this machine is the one here.
+# shellcheck disable=SC2054 # QEMU's option values have commas
+machine_args=(
+	-object memory-backend-ram,id=azl-mem0,size=512M
+	-object memory-backend-ram,id=azl-mem1,size=512M
+	-numa node,nodeid=0,cpus=0,memdev=azl-mem0
+	-numa node,nodeid=1,cpus=1,memdev=azl-mem1
+	-device pci-testdev,id=azl-td0,bus=pci.0,addr=0x10
+	-device edu,id=azl-edu,bus=pci.0,addr=0x11
+	-device nvme,id=azl-nvme,serial=azlaccel0,bus=pci.0,addr=0x12
+	-device pxb,id=azl-pxb,bus_nr=32,numa_node=1,bus=pci.0,addr=0x13
+	-device pci-testdev,id=azl-td1,bus=azl-pxb,addr=0x0
+	-device pxb,id=azl-pxb0,bus_nr=48,numa_node=0,bus=pci.0,addr=0x15
+	-device pci-testdev,id=azl-td2,bus=azl-pxb0,addr=0x0
+)
+
+# --- QMP for the guest's hotplug requests -----------------------------------------
+#
+# QEMU's "pipe" chardev reads PATH.in and writes PATH.out; both are FIFOs
+# opened read-write here (which never blocks), so no port, socket tool or
+# helper process is needed.  qmp_log keeps the whole conversation.
+qmp_ok=no qmp_args=() qmp_seen=0 qmp_ready=no
+qmp_log=$logdir/kmod-qmp.log
+
+qmp_open() {
+	qmp_ok=no qmp_args=() qmp_seen=0 qmp_ready=no
+	: >"$qmp_log"
+	if ! command -v mkfifo >/dev/null; then
+		note "no mkfifo: the guest's QMP hotplug tests skip"
+		return 0
+	fi
+	rm -f "$work/qmp.in" "$work/qmp.out"
+	mkfifo "$work/qmp.in" "$work/qmp.out" || return 0
+	exec {qmp_in}<>"$work/qmp.in" {qmp_out}<>"$work/qmp.out"
+	qmp_ok=yes
+	qmp_args=(-chardev "pipe,id=azl-qmp,path=$work/qmp" -mon "chardev=azl-qmp,mode=control")
+}
+
+qmp_close() {
+	[ "$qmp_ok" = yes ] || return 0
+	qmp_drain
+	exec {qmp_in}>&- {qmp_out}<&-
+	rm -f "$work/qmp.in" "$work/qmp.out"
+	qmp_ok=no
+}
+
+# qmp_drain: copy what QEMU said so far into the log (replies, events).
+qmp_drain() {
+	local line
+	while IFS= read -r -t 0.2 line <&"$qmp_out"; do
+		printf '< %s\n' "$line" >>"$qmp_log"
+	done
+	return 0
+}
+
+qmp_send() {
+	printf '> %s\n' "$1" >>"$qmp_log"
+	printf '%s\n' "$1" >&"$qmp_in"
+}
+
+# qmp_request SEQ VERB ID: only these commands on these devices; anything
+# else the guest prints is refused (and the guest's wait fails).
+qmp_request() {
+	local json addr
+	case $3 in
+	azl-td0) addr=0x10 ;;
+	azl-hot) addr=0x14 ;;
+	*) addr='' ;;
+	esac
+	case $2 in
+	device_del) json='{"execute":"device_del","arguments":{"id":"'$3'"}}' ;;
+	device_add) json='{"execute":"device_add","arguments":{"driver":"pci-testdev","id":"'$3'","bus":"pci.0","addr":"'$addr'"}}' ;;
+	*) addr='' ;;
+	esac
+	if [ -z "$addr" ]; then
+		printf '# request %s refused: %s %s\n' "$1" "$2" "$3" >>"$qmp_log"
+		return 0
+	fi
+	# The monitor accepts commands once capabilities are negotiated.
+	if [ "$qmp_ready" = no ]; then
+		qmp_send '{"execute":"qmp_capabilities"}'
+		qmp_ready=yes
+	fi
+	printf '# request %s: %s %s\n' "$1" "$2" "$3" >>"$qmp_log"
+	qmp_send "$json"
+	qmp_drain
+}
+
+# qmp_poll RAW: handle the requests printed since the last call, in order.
+# A request counts once its line is complete ("END"), so a line QEMU is
+# still writing is never read half.
+qmp_poll() {
+	[ "$qmp_ok" = yes ] || return 0
+	local seq verb id
+	while read -r seq verb id; do
+		[ "$seq" -eq $((qmp_seen + 1)) ] || continue
+		qmp_request "$seq" "$verb" "$id"
+		qmp_seen=$seq
+	done < <(grep -a -o 'AZL-QMP [0-9][0-9]* [a-z_]* [a-z0-9-]* END' "$1" 2>/dev/null |
+		awk '{ print $2, $3, $4 }')
+}
+
 # boot_guest: run QEMU once in the current mode, the serial console into
 # $console.  Sets boot_failure (empty when the guest got to its tests) to why
 # the accelerator, not the tests, failed: a KVM internal error, or no
 # "=== AZL-KTAP BEGIN ===" within AZL_KMOD_BOOT_DEADLINE seconds.
 boot_guest() {
 	local raw=$console.raw err=$logdir/kmod-qemu.err pid rc=0 deadline start now cmd
-	local append="console=ttyS0 panic=-1 quiet azl.mode=$mode azl.timeout=$suite_timeout"
+	# log_buf_len: the suites find their part of the kernel log by counting
+	# lines (dmesg_mark), which stops working once the ring wraps; the
+	# default 128 KiB is nearly full after all suites.
+	local append="console=ttyS0 panic=-1 quiet log_buf_len=1M azl.mode=$mode azl.timeout=$suite_timeout azl.standins=1"
 	[ -z "${AZL_KMOD_SUITES:-}" ] || append+=" azl.suites=$(echo "$AZL_KMOD_SUITES" | tr ' ' ,)"
-	cmd=(qemu-system-x86_64 -m 1024 -smp 2 -nographic -nodefaults -serial stdio -no-reboot
-		"${accel_args[@]}" -kernel "$vmlinuz" -initrd "$work/initramfs.img" -append "$append")
+	qmp_open
+	[ "$qmp_ok" != yes ] || append+=" azl.qmp=1"
+	cmd=(qemu-system-x86_64 -m 1024 -smp "2,sockets=2,cores=1,threads=1" -nographic -nodefaults
+		-serial stdio -no-reboot "${accel_args[@]}" "${machine_args[@]}" "${qmp_args[@]}"
+		-kernel "$vmlinuz" -initrd "$work/initramfs.img" -append "$append")
 	printf '%q ' "${cmd[@]}" >"$logdir/kmod-qemu.cmd"
 	echo >>"$logdir/kmod-qemu.cmd"
 	boot_failure=''
@@ -409,9 +537,11 @@ boot_guest() {
 			kill "$pid" 2>/dev/null
 			break
 		fi
+		qmp_poll "$raw"
 		sleep 0.1
 	done
 	wait "$pid" || rc=$?
+	qmp_close
 	tr -d '\r' <"$raw" >"$console"
 	rm -f "$raw"
 	if [ -z "$boot_failure" ] && [ "$rc" -ne 0 ]; then

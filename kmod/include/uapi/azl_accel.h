@@ -10,10 +10,18 @@
  * Hyper-V (devices whose host bridge hangs off VMBus, pci-hyperv's):
  * NVIDIA GPUs (10de, class 0302), Mellanox/NVIDIA HCAs and VFs (15b3),
  * MANA (1414:00ba) and AMD Instinct (1002, class 1200 or 0380).  It never
- * touches any other device.  At BUS_NOTIFY_ADD_DEVICE (after the device
- * is added, before any driver can bind) a device the host gave no NUMA
- * node (-1) gets the node the table maps its PCI domain to.  A device
- * whose driver is already bound is never changed (SOURCE_LATE).
+ * touches any other device.  It decides a device's node at
+ * BUS_NOTIFY_BIND_DRIVER, each time a driver is about to probe it (after
+ * pci-hyperv assigned the host's node, which it does after adding the
+ * device): with the table's node N for the device's PCI domain,
+ *   numa_node -1 becomes N (SOURCE_TABLE);
+ *   numa_node 0 becomes N when N is not 0 and the module parameter
+ *     zero_is_unset is on (the default): 0 is what pci-hyperv leaves when
+ *     the host gives no affinity (SOURCE_TABLE, HOST_NODE 0);
+ *   any other node stays (SOURCE_HOST); no entry: SOURCE_NONE (-1) or
+ *     SOURCE_HOST.
+ * A node the module set is put back to the host's at a later bind when
+ * the table no longer gives it.  A bound driver's node is never changed.
  *
  * The table (PCI domain -> NUMA node) comes from the agent's SKU table,
  * by SET_POLICY, or from the module parameter nodes= ("dom:node,...",
@@ -30,14 +38,18 @@
  *   SET_POLICY   do, CAP_SYS_ADMIN.  NODES replaces the table (an empty
  *                NODES clears it); at most AZL_ACCEL_NODES_MAX entries,
  *                each domain once, each node online, else -EINVAL with an
- *                extack message.  Present matched devices with no node and
- *                no driver get theirs at once (NODE_SET event); the reply
- *                carries APPLIED_COUNT.
- *   DEV_ADD      event: a matched device was added (device attributes,
- *                SOURCE says whether its node was fixed).
+ *                extack message.  No device changes now: devices without
+ *                a driver whose node the new table changes become
+ *                SOURCE_PENDING and get it at their next bind; bound ones
+ *                become SOURCE_LATE.  The reply carries APPLIED_COUNT:
+ *                how many devices without a driver change node at their
+ *                next bind.
+ *   DEV_ADD      event: a matched device was added (SOURCE_PENDING: its
+ *                node is decided when a driver binds).
+ *   NODE_SET     event: a bind changed a device's node, before the probe;
+ *                DEV_BOUND follows when the probe succeeds.
  *   DEV_BOUND, DEV_UNBOUND   events: a driver bound to / unbound from one.
  *   DEV_REMOVE   event: one was removed (hot remove or surprise removal).
- *   NODE_SET     event: a new table gave a present device its node.
  *
  * Requests take only the attributes named for them; any other is refused
  * with -EINVAL.  Errors are negative errnos in the ACK, with extack text.
@@ -79,9 +91,10 @@ enum azl_accel_kind {
 /* Where a device's node came from (AZL_ACCEL_A_SOURCE). */
 enum azl_accel_source {
 	AZL_ACCEL_SOURCE_HOST,		/* the host gave one; left alone */
-	AZL_ACCEL_SOURCE_TABLE,		/* set from the table before a driver bound */
+	AZL_ACCEL_SOURCE_TABLE,		/* set from the table before a driver probed */
 	AZL_ACCEL_SOURCE_NONE,		/* no node from the host, none in the table */
-	AZL_ACCEL_SOURCE_LATE,		/* table entry came after a driver bound */
+	AZL_ACCEL_SOURCE_LATE,		/* the table says otherwise, but a driver is bound */
+	AZL_ACCEL_SOURCE_PENDING,	/* no driver: decided when one binds */
 };
 
 enum azl_accel_attr {
@@ -98,7 +111,7 @@ enum azl_accel_attr {
 	AZL_ACCEL_A_DRIVER,		/* NUL string: bound driver */
 	AZL_ACCEL_A_NODES,		/* nested: NODE_ENTRY, ... */
 	AZL_ACCEL_A_NODE_ENTRY,		/* nested: DOMAIN, NODE */
-	AZL_ACCEL_A_APPLIED_COUNT,	/* u32: devices a SET_POLICY fixed */
+	AZL_ACCEL_A_APPLIED_COUNT,	/* u32: unbound devices the table changes */
 
 	__AZL_ACCEL_A_MAX,
 	AZL_ACCEL_A_MAX = __AZL_ACCEL_A_MAX - 1

@@ -6,10 +6,10 @@
  *
  * Family "azl_netvsc", version 1.
  *
- * The module tracks every synthetic NIC (a netdev whose driver, as ethtool
- * reports it, is hv_netvsc) and every VF joined to one (a netdev whose
- * master upper device is a tracked synthetic NIC).  One policy covers
- * them all; every knob at 0 leaves what the kernel chose:
+ * The module tracks every synthetic NIC (a netdev whose parent device is
+ * bound to hv_netvsc, the driver ethtool -i reports) and every VF joined to
+ * one (a netdev whose master upper device is a tracked synthetic NIC).  One
+ * policy covers them all; every knob at 0 leaves what the kernel chose:
  *   channels   combined channel count of synthetic NICs.  Only a count
  *              Microsoft's image validation accepts for this VM may be
  *              set (see AZL_NETVSC_A_ALLOWED): min(T,8); T when T <= 16;
@@ -19,15 +19,26 @@
  *              changes the count afterwards (ethtool -L wins).
  *   rx_ring    receive ring (netvsc: receive buffer sections)
  *   tx_ring    send ring (netvsc: send buffer sections)
- *   xps        1: transmit queue i of a synthetic NIC sends from the CPU of
- *              its VMBus channel i; without channels (a stand-in), from the
- *              CPUs of the device's NUMA node (all online CPUs when it has
- *              none), round robin.  Re-applied after a channel change the
- *              module made and when a VF joins.
- *   vf_xps     1: the same for a VF's transmit queues, over the CPUs of the
- *              VF's NUMA node (off by default: mlx5 and mana set their own).
- * Ethtool operations run from a work item under RTNL, never in the
- * notifier.  storvsc sub-channels are never touched here.
+ *   xps        1: the XPS map of transmit queue i of a synthetic NIC is the
+ *              CPU of its VMBus channel i; without channels (a stand-in),
+ *              the CPUs of the device's NUMA node (all online CPUs when it
+ *              has none), round robin.  Re-applied after a channel change
+ *              the module made and when a VF joins.  NO EFFECT ON
+ *              hv_netvsc: its ndo_select_queue picks the queue from the
+ *              socket or the host's send indirection table and never reads
+ *              XPS (with a VF, the VF's driver picks, and reads the VF's
+ *              maps: only vf_xps matters on Hyper-V).  For drivers that
+ *              honour XPS, such as the veth stand-in.  Default 0.
+ *   vf_xps     1: XPS of a VF's transmit queues, round robin over the CPUs
+ *              of the VF's NUMA node.  Default 0: mlx5 and mana set their
+ *              own.
+ *              For both, 0 means "stop touching": maps set earlier (by the
+ *              module while the knob was 1, or by the driver) stay as they
+ *              are; nothing is cleared.
+ * Ethtool operations run from a work item under RTNL (and, from 6.15, the
+ * netdev instance lock of drivers that take it), never in the notifier;
+ * no driver operation is called to decide whether a device is tracked.
+ * storvsc sub-channels are never touched here.
  *
  * Commands:
  *   GET_DEVICES  dump, unprivileged.  One message per tracked device:
