@@ -94,8 +94,14 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/libazl-agent.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(AGENT_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
 # Tools the kernel tests run inside the QEMU guest (tests/kmod/).
-KMOD_TOOLS := $(BUILD)/tests/genl_abuse
+KMOD_TOOLS := $(BUILD)/tests/genl_abuse $(BUILD)/tests/accel_listen $(BUILD)/tests/netvsc_tool
 $(BUILD)/tests/genl_abuse: tests/kmod/tools/genl_abuse.c $(BUILD)/libazl-agent.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iagent/src $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libazl-agent.a $(AGENT_LIBS)
+$(BUILD)/tests/accel_listen: tests/kmod/tools/accel_listen.c $(BUILD)/libazl-agent.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iagent/src $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libazl-agent.a $(AGENT_LIBS)
+$(BUILD)/tests/netvsc_tool: tests/kmod/tools/netvsc_tool.c $(BUILD)/libazl-agent.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iagent/src $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libazl-agent.a $(AGENT_LIBS)
 

@@ -77,6 +77,8 @@ run_suite provision "$here/provision/provision.sh" "$build"
 run_suite affinity-cli "$here/affinity/cli.sh"
 run_suite affinity-irqbalance "$here/affinity/irqbalance.sh" "$build"
 run_suite affinity-policy "$here/affinity/policy.sh" "$build"
+# The NCCL topology of ND-class fixtures (accel topo), against golden files.
+run_suite accel-topo "$here/accel/topo.sh"
 run_suite fuzz-smoke "$here/fuzz/run.sh" "$build" 200000
 # Kernel: build against every installed header set, then boot the 6.12
 # build in QEMU with the guest suites (tests/kmod/README.md).

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "provisioning_report.h"
 #include "root.h"
+#include "sysfile.h"
 
 #ifndef AZL_VERSION
 #define AZL_VERSION "0.1.0"
@@ -61,24 +62,33 @@ static bool is_long_option(const char *arg, const char *name)
 	return n > 2 && strncmp(arg, name, n) == 0;
 }
 
-bool cli_is_provisioning(int argc, char **argv)
+/* The index of the command word, as getopt sees it after the global options; argc if none. */
+static int command_index(int argc, char **argv)
 {
-	/* The first word that is not a global option or its argument, as getopt sees it. */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
 		if (strcmp(a, "--") == 0)
-			a = i + 1 < argc ? argv[++i] : "";
-		else if (is_long_option(a, "--root")) {
+			return i + 1;
+		if (is_long_option(a, "--root")) {
 			if (!strchr(a, '='))
 				i++;
 			continue;
-		} else if (is_long_option(a, "--json")) {
-			continue;
 		}
-		return strcmp(a, "provision") == 0 || strcmp(a, "deprovision") == 0;
+		if (!is_long_option(a, "--json"))
+			return i;
 	}
-	return false;
+	return argc;
+}
+
+bool cli_is_provisioning(int argc, char **argv)
+{
+	int i = command_index(argc, argv);
+	const char *a = i < argc ? argv[i] : "";
+
+	/* accel topo writes its XML with libxml2's xmlTextWriter. */
+	return strcmp(a, "provision") == 0 || strcmp(a, "deprovision") == 0 ||
+	       (strcmp(a, "accel") == 0 && i + 1 < argc && strcmp(argv[i + 1], "topo") == 0);
 }
 
 /*
@@ -90,10 +100,17 @@ static void report_missing_provisioner(char **argv, const char *path)
 	struct report_kv extra[] = { { "step", "start" } };
 	struct global_options g = { 0 };
 	char reason[PATH_MAX + 32], *value;
+	int argc = 0, cmd;
 	struct root r;
 
+	while (argv[argc])
+		argc++;
+	cmd = command_index(argc, argv);
+	/* Only a provisioning run reports (not deprovision, not accel topo). */
+	if (cmd >= argc || strcmp(argv[cmd], "provision") != 0)
+		return;
 	for (int i = 1; argv[i]; i++)
-		if (strcmp(argv[i], "deprovision") == 0 || strcmp(argv[i], "--dry-run") == 0)
+		if (strcmp(argv[i], "--dry-run") == 0)
 			return;
 	for (int i = 1; argv[i] && argv[i + 1]; i++)
 		if (strcmp(argv[i], "--root") == 0)
@@ -124,4 +141,25 @@ int cli_exec_provisioner(char **argv)
 	fprintf(stderr, "azl-agent: cannot run %s: %s\n", path, strerror(errno));
 	report_missing_provisioner(argv, path);
 	return 2;
+}
+
+int cli_option_number(const char *arg, unsigned long long max, const char *option,
+		      unsigned long long *out)
+{
+	if (parse_unsigned(arg, max, out) < 0) {
+		fprintf(stderr, "azl-agent: --%s wants a number from 0 to %llu, not '%s'\n",
+			option, max, arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cli_option_u32(const char *arg, unsigned long long max, const char *option, uint32_t *out)
+{
+	unsigned long long v;
+	int ret = cli_option_number(arg, max < UINT32_MAX ? max : UINT32_MAX, option, &v);
+
+	if (ret == 0)
+		*out = (uint32_t)v;
+	return ret;
 }

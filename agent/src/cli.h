@@ -4,6 +4,7 @@
 /* What azl-agent and its provisioning program share on the command line. */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "commands.h"
@@ -16,10 +17,20 @@ int cli_parse_global(int argc, char **argv, struct global_options *g, bool stop_
 		     void (*usage)(FILE *));
 
 /*
+ * A command option's number from 0 to @max; otherwise a message on stderr
+ * naming the option ("--timeout wants a number from 0 to 3600, not 'x'").
+ */
+int cli_option_number(const char *arg, unsigned long long max, const char *option,
+		      unsigned long long *out);
+/* The same into a uint32_t (@max must fit). */
+int cli_option_u32(const char *arg, unsigned long long max, const char *option, uint32_t *out);
+
+/*
  * `provision` and `deprovision` live in a program of their own,
  * azl-agent-provision: they need libcurl and libxml2 (and what those pull
  * in, several MiB of resident libraries) which the daemon and `status`
- * must not carry.  Is this command line one of them?
+ * must not carry.  `accel topo` (libxml2's xmlTextWriter) lives there too.
+ * Is this command line one of them?
  */
 bool cli_is_provisioning(int argc, char **argv);
 

@@ -14,6 +14,7 @@
 
 #include <azl_storvsc.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "sysfile.h"
 #include "kmod_storvsc.h"
@@ -38,29 +39,6 @@ struct storvsc_args {
 	bool json;
 };
 
-/* A number option, or a message that says which and what it takes. */
-static int parse_number(const char *arg, unsigned long long max, const char *name,
-			unsigned long long *out)
-{
-	if (parse_unsigned(arg, max, out) < 0) {
-		fprintf(stderr, "azl-agent: --%s wants a number from 0 to %llu, not '%s'\n",
-			name, max, arg);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int parse_knob(const char *arg, unsigned long long max, uint32_t *out,
-		      const char *name)
-{
-	unsigned long long v;
-	int ret = parse_number(arg, max, name, &v);
-
-	if (ret == 0)
-		*out = (uint32_t)v;
-	return ret;
-}
-
 static int parse_storvsc_option(int c, struct storvsc_args *a)
 {
 	struct storvsc_rule *r = &a->rule;
@@ -68,28 +46,26 @@ static int parse_storvsc_option(int c, struct storvsc_args *a)
 
 	switch (c) {
 	case 'H':
-		if (parse_number(optarg, UINT32_MAX, "host", &v) < 0)
+		if (cli_option_number(optarg, UINT32_MAX, "host", &v) < 0)
 			return -EINVAL;
 		r->has_host = true;
 		r->host = (uint32_t)v;
 		return 0;
 	case 'L':
-		if (parse_number(optarg, UINT64_MAX, "lun", &v) < 0)
+		if (cli_option_number(optarg, UINT64_MAX, "lun", &v) < 0)
 			return -EINVAL;
 		r->has_lun = true;
 		r->lun = v;
 		return 0;
 	case 't':
 		r->mask |= STORVSC_KNOB_TIMEOUT;
-		return parse_knob(optarg, AZL_STORVSC_TIMEOUT_MAX, &r->knobs.timeout, "timeout");
+		return cli_option_u32(optarg, AZL_STORVSC_TIMEOUT_MAX, "timeout", &r->knobs.timeout);
 	case 'e':
 		r->mask |= STORVSC_KNOB_EH_TIMEOUT;
-		return parse_knob(optarg, AZL_STORVSC_EH_TIMEOUT_MAX, &r->knobs.eh_timeout,
-				  "eh-timeout");
+		return cli_option_u32(optarg, AZL_STORVSC_EH_TIMEOUT_MAX, "eh-timeout", &r->knobs.eh_timeout);
 	case 'q':
 		r->mask |= STORVSC_KNOB_QUEUE_DEPTH;
-		return parse_knob(optarg, AZL_STORVSC_QUEUE_DEPTH_MAX, &r->knobs.queue_depth,
-				  "queue-depth");
+		return cli_option_u32(optarg, AZL_STORVSC_QUEUE_DEPTH_MAX, "queue-depth", &r->knobs.queue_depth);
 	case 'j':
 		a->json = true;
 		return 0;

@@ -15,6 +15,11 @@ struct global_options {
 
 int cmd_status(const struct global_options *g, int argc, char **argv);
 int cmd_storvsc(const struct global_options *g, int argc, char **argv);
+int cmd_netvsc(const struct global_options *g, int argc, char **argv);
+int cmd_accel(const struct global_options *g, int argc, char **argv);
+/* accel show|set (cmd_accel_kmod.c) and accel topo (cmd_accel_topo.c); argv[0] is the verb. */
+int cmd_accel_kmod(const struct global_options *g, int argc, char **argv);
+int cmd_accel_topo(const struct global_options *g, int argc, char **argv);
 int cmd_kmod(const struct global_options *g, int argc, char **argv);
 int cmd_kvp(const struct global_options *g, int argc, char **argv);
 int cmd_affinity(const struct global_options *g, int argc, char **argv);

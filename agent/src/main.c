@@ -27,6 +27,9 @@ static void usage(FILE *out)
 		"                    exit 0 healthy, 1 warnings, 2 not a Hyper-V guest or error\n"
 		"  storvsc show|set|unset\n"
 		"                    disk policy of the azl_storvsc module (storvsc --help)\n"
+		"  netvsc show|set   NIC policy of the azl_netvsc module (netvsc --help)\n"
+		"  accel show|set|topo\n"
+		"                    accelerators of the azl_accel module; NCCL topology (accel --help)\n"
 		"  kmod events [--count N]\n"
 		"                    print events of azl_vmbus and azl_storvsc as they happen\n"
 		"  kmod channels     the VMBus channels as azl_vmbus reports them\n"
@@ -93,6 +96,8 @@ int main(int argc, char **argv)
 	} commands[] = {
 		{ "status", cmd_status },
 		{ "storvsc", cmd_storvsc },
+		{ "netvsc", cmd_netvsc },
+		{ "accel", cmd_accel },
 		{ "kmod", cmd_kmod },
 		{ "kvp", cmd_kvp },
 		{ "affinity", cmd_affinity },

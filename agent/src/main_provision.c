@@ -17,6 +17,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: azl-agent [--root DIR] [--json] provision [OPTIONS]\n"
 		"       azl-agent [--root DIR] deprovision [OPTIONS]\n"
+		"       azl-agent [--root DIR] [--json] accel topo [OPTIONS]\n"
 		"(`azl-agent provision --help` for the options)\n");
 }
 
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
 		return cmd_provision(&g, argc, argv);
 	if (strcmp(argv[0], "deprovision") == 0)
 		return cmd_deprovision(&g, argc, argv);
+	if (strcmp(argv[0], "accel") == 0 && argc > 1 && strcmp(argv[1], "topo") == 0)
+		return cmd_accel_topo(&g, argc - 1, argv + 1);
 	usage(stderr);
 	return 2;
 }

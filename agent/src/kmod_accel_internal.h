@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* kmod_accel.c's decoders that the unit tests reach without a socket. */
+#include <stddef.h>
+
+#include "kmod_accel.h"
+
+/*
+ * The table of a GET_POLICY reply (NODES); *entries is malloc'ed (free it).
+ * -EBADMSG when NODES is missing or an entry is malformed, -E2BIG past
+ * AZL_ACCEL_NODES_MAX entries.
+ */
+int accel_table_from_attrs(struct nlattr **tb, struct accel_node_entry **entries, size_t *n);
