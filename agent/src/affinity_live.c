@@ -250,6 +250,13 @@ bool affinity_live_event(struct affinity_live *l, const struct aff_live_event *e
 	return live_trigger(l, why) == 0;
 }
 
+int affinity_live_trigger(struct affinity_live *l, const char *why)
+{
+	l->relevant++;
+	log_debug("affinity: %s", why);
+	return live_trigger(l, why);
+}
+
 /* ---- sd-device glue: the only part that needs udev ---------------------------- */
 
 static const char *const action_names[_SD_DEVICE_ACTION_MAX] = {

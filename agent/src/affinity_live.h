@@ -140,3 +140,10 @@ void affinity_live_stop(struct affinity_live *l);
  */
 bool affinity_live_event(struct affinity_live *l, const struct aff_live_event *ev,
 			 const char *sysname);
+
+/*
+ * A re-plan for another reason than a uevent: an event of one of our
+ * kernel modules (kmod_service.c), named by @why in the run's log line.
+ * 0, or a negative errno from sd-event.
+ */
+int affinity_live_trigger(struct affinity_live *l, const char *why);

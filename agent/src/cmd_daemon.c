@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * `azl-agent daemon`: the long-running services on one sd-event loop: the
- * KVP exchange and interrupt placement (at start and after hotplug,
- * affinity_live.h).  Started through a link named hv_kvp_daemon it is a
+ * KVP exchange, interrupt placement (at start and after hotplug,
+ * affinity_live.h) and our kernel modules' policy and events
+ * (kmod_service.h).  Started through a link named hv_kvp_daemon it is a
  * drop-in for the kernel tree's daemon of that name: same options, same
  * process name, the KVP service only.
  */
@@ -21,6 +22,7 @@
 #include "affinity_live.h"
 #include "commands.h"
 #include "config.h"
+#include "kmod_service.h"
 #include "kvp_service.h"
 #include "log.h"
 
@@ -28,6 +30,7 @@ struct daemon_options {
 	bool debug;
 	bool foreground;
 	bool affinity;      /* not as hv_kvp_daemon, and the root is one we may write */
+	bool kmods;         /* not as hv_kvp_daemon, and the live system (its kernel) */
 	const char *config;
 };
 
@@ -75,6 +78,7 @@ static int run_daemon(const struct root *r, const struct daemon_options *o)
 	struct agent_config cfg;
 	struct kvp_service *kvp = NULL;
 	struct affinity_live *aff = NULL;
+	struct kmod_service *kms = NULL;
 	char err[512];
 	sigset_t mask;
 	int ret;
@@ -109,6 +113,12 @@ static int run_daemon(const struct root *r, const struct daemon_options *o)
 	}
 	if (ret >= 0 && o->affinity)
 		aff = start_affinity(e, r, &cfg);
+	if (ret >= 0 && o->kmods) {
+		kms = calloc(1, sizeof(*kms));
+		/* live = no: placed at start only, whatever the modules say later. */
+		ret = kms ? kmod_service_start(kms, e, r, &cfg, cfg.affinity.live ? aff : NULL)
+			  : -ENOMEM;
+	}
 	if (ret < 0) {
 		log_error("daemon: cannot start: %s", strerror(-ret));
 	} else {
@@ -116,6 +126,9 @@ static int run_daemon(const struct root *r, const struct daemon_options *o)
 		ret = sd_event_loop(e);
 		sd_notify(0, "STOPPING=1");
 	}
+	if (kms)
+		kmod_service_stop(kms);
+	free(kms);
 	if (aff)
 		affinity_live_stop(aff);
 	free(aff);
@@ -201,6 +214,8 @@ int cmd_daemon(const struct global_options *g, int argc, char **argv)
 	 * along in the environment (AZL_ROOT) is for reading.
 	 */
 	o.affinity = root_is_live(&r) || (g->root && *g->root);
+	/* The modules are the running kernel's: a tree of files has none. */
+	o.kmods = root_is_live(&r);
 	if (!o.affinity)
 		log_notice("daemon: no interrupt placement under AZL_ROOT=%s "
 			   "(give --root to place there)", root_name(&r));

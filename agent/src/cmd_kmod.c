@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * azl-agent kmod events [--count N]: print the events of our kernel
- * modules (azl_vmbus, azl_storvsc) as they happen, one line each.  The
+ * modules (azl_vmbus, azl_storvsc, azl_netvsc, azl_accel) as they happen,
+ * one line each.  The
  * daemon subscribes the same way.
  * azl-agent kmod channels: the VMBus inventory of azl_vmbus, one line per
  * channel, in the order of channel_vp_mapping.
@@ -18,6 +19,8 @@
 
 #include "commands.h"
 #include "sysfile.h"
+#include "kmod_accel.h"
+#include "kmod_netvsc.h"
 #include "kmod_storvsc.h"
 #include "kmod_vmbus.h"
 
@@ -41,17 +44,33 @@ static int print_storvsc_event(struct nlattr **tb, uint8_t cmd, void *ctx)
 	return 0;
 }
 
-static int print_vmbus_event(struct nlattr **tb, uint8_t cmd, void *ctx)
+/* One line from a family's formatter; an event it does not know is skipped. */
+static int print_formatted(int (*format)(struct nlattr **, uint8_t, char *, size_t),
+			   struct nlattr **tb, uint8_t cmd, struct event_sink *s)
 {
-	struct event_sink *s = ctx;
 	char line[256];
 
-	if (vmbus_event_format(tb, cmd, line, sizeof(line)) < 0)
+	if (format(tb, cmd, line, sizeof(line)) < 0)
 		return 0;
 	printf("%s\n", line);
 	fflush(stdout);
 	s->seen++;
 	return 0;
+}
+
+static int print_vmbus_event(struct nlattr **tb, uint8_t cmd, void *ctx)
+{
+	return print_formatted(vmbus_event_format, tb, cmd, ctx);
+}
+
+static int print_netvsc_event(struct nlattr **tb, uint8_t cmd, void *ctx)
+{
+	return print_formatted(netvsc_event_format, tb, cmd, ctx);
+}
+
+static int print_accel_event(struct nlattr **tb, uint8_t cmd, void *ctx)
+{
+	return print_formatted(accel_event_format, tb, cmd, ctx);
 }
 
 /* Open and subscribe one family; false when its module is not loaded. */
@@ -70,7 +89,7 @@ static bool subscribe(struct genl_client *c, int (*open_fn)(struct genl_client *
 static int watch(struct genl_client *clients, genl_reply_fn *fns, int n,
 		 struct event_sink *sink)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[4];
 
 	for (int i = 0; i < n; i++)
 		pfd[i] = (struct pollfd){ .fd = nl_socket_get_fd(clients[i].sk), .events = POLLIN };
@@ -126,8 +145,8 @@ int cmd_kmod(const struct global_options *g, int argc, char **argv)
 		{ 0 },
 	};
 	struct event_sink sink = { 0, 0 };
-	struct genl_client clients[2];
-	genl_reply_fn fns[2];
+	struct genl_client clients[4];
+	genl_reply_fn fns[4];
 	int c, n = 0, ret;
 
 	(void)g;
@@ -148,8 +167,13 @@ int cmd_kmod(const struct global_options *g, int argc, char **argv)
 		fns[n++] = print_vmbus_event;
 	if (subscribe(&clients[n], storvsc_open, AZL_STORVSC_MCGRP_EVENTS))
 		fns[n++] = print_storvsc_event;
+	if (subscribe(&clients[n], netvsc_open, AZL_NETVSC_MCGRP_EVENTS))
+		fns[n++] = print_netvsc_event;
+	if (subscribe(&clients[n], accel_open, AZL_ACCEL_MCGRP_EVENTS))
+		fns[n++] = print_accel_event;
 	if (n == 0) {
-		fprintf(stderr, "azl-agent: neither azl_vmbus nor azl_storvsc is loaded\n");
+		fprintf(stderr, "azl-agent: none of azl_vmbus, azl_storvsc, azl_netvsc, "
+			"azl_accel is loaded\n");
 		return 2;
 	}
 	ret = watch(clients, fns, n, &sink);

@@ -57,7 +57,8 @@ void config_defaults(struct agent_config *cfg)
 			/* What azl_storvsc loads with: WALinuxAgent's OS.RootDeviceScsiTimeout. */
 			.storvsc_timeout = 300,
 			.netvsc_channels_mode = NETVSC_CHANNELS_KERNEL,
-			.netvsc_xps = true,
+			/* hv_netvsc never reads XPS: only the VF's maps matter. */
+			.netvsc_xps = false,
 			.netvsc_vf_xps = false,
 			.accel_numa = true,
 		},

@@ -195,6 +195,25 @@ int genl_client_subscribe(struct genl_client *c, const char *group)
 	return nl_socket_add_membership(c->sk, grp) < 0 ? -EIO : 0;
 }
 
+/*
+ * libnl's error for a receive, as an errno the caller can act on: nothing
+ * to read on a non-blocking socket, or events lost (the socket's buffer
+ * overflowed, which libnl reports as NLE_NOMEM).
+ */
+static int genl_errno(int nlerr)
+{
+	switch (-nlerr) {
+	case NLE_AGAIN:
+		return -EAGAIN;
+	case NLE_NOMEM:
+		return -ENOBUFS;
+	case NLE_INTR:
+		return -EINTR;
+	default:
+		return -EIO;
+	}
+}
+
 int genl_client_receive(struct genl_client *c, genl_reply_fn on_event, void *ctx)
 {
 	struct call_state st = { c, on_event, ctx, 0, false, false };
@@ -207,5 +226,5 @@ int genl_client_receive(struct genl_client *c, genl_reply_fn on_event, void *ctx
 	nl_cb_put(cb);
 	if (st.err)
 		return st.err;
-	return ret < 0 ? -EIO : 0;
+	return ret < 0 ? genl_errno(ret) : 0;
 }

@@ -48,5 +48,9 @@ int genl_parse_reply(struct nlmsghdr *nlh, int maxattr, const struct nla_policy 
 /* Join the family's multicast group @group. */
 int genl_client_subscribe(struct genl_client *c, const char *group);
 
-/* Wait for and dispatch one batch of events; blocks. */
+/*
+ * Read and dispatch one batch of events (blocks on a blocking socket).
+ * -EAGAIN: nothing to read (non-blocking); -ENOBUFS: events were lost;
+ * -EBADMSG: a malformed message; -EIO: anything else.
+ */
 int genl_client_receive(struct genl_client *c, genl_reply_fn on_event, void *ctx);

@@ -21,10 +21,12 @@ static void plan_netvsc(const struct agent_config *cfg, struct kmod_policy *p)
 	p->channels = cfg->modules.netvsc_channels;
 	n->xps = cfg->modules.netvsc_xps;
 	n->vf_xps = cfg->modules.netvsc_vf_xps;
-	n->mask = NETVSC_KNOB_XPS | NETVSC_KNOB_VF_XPS;
-	/* "kernel" sends no count: a count set by hand stays until reboot. */
-	if (p->channels_mode != NETVSC_CHANNELS_KERNEL)
-		n->mask |= NETVSC_KNOB_CHANNELS;
+	/*
+	 * Always with a count: 0 ("kernel") tells the module to leave
+	 * counts alone, replacing a count pushed under an older configuration.
+	 * It changes no NIC either way (a count set by hand stays).
+	 */
+	n->mask = NETVSC_KNOB_CHANNELS | NETVSC_KNOB_XPS | NETVSC_KNOB_VF_XPS;
 }
 
 /* Every device of the SKU's table with a node, each domain once. */
@@ -81,4 +83,34 @@ int kmod_netvsc_channels(const struct kmod_policy *p, const uint32_t *allowed, s
 		return -ERANGE;
 	}
 	return -EINVAL;
+}
+
+unsigned int kmod_netvsc_changed(const struct netvsc_policy *cur, const struct netvsc_policy *want)
+{
+	unsigned int m = 0;
+
+	if ((want->mask & NETVSC_KNOB_CHANNELS) && want->channels != cur->channels)
+		m |= NETVSC_KNOB_CHANNELS;
+	if ((want->mask & NETVSC_KNOB_XPS) && want->xps != cur->xps)
+		m |= NETVSC_KNOB_XPS;
+	if ((want->mask & NETVSC_KNOB_VF_XPS) && want->vf_xps != cur->vf_xps)
+		m |= NETVSC_KNOB_VF_XPS;
+	return m;
+}
+
+bool kmod_accel_same_table(const struct accel_node_entry *a, size_t na,
+			   const struct accel_node_entry *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	/* Each domain is in a table once (the module refuses duplicates). */
+	for (size_t i = 0; i < na; i++) {
+		bool found = false;
+
+		for (size_t k = 0; k < nb && !found; k++)
+			found = a[i].domain == b[k].domain && a[i].node == b[k].node;
+		if (!found)
+			return false;
+	}
+	return true;
 }

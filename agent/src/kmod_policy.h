@@ -8,8 +8,8 @@
  * module (re)appears.
  *
  *   azl_storvsc  the default layer's command timeout
- *   azl_netvsc   channel count (the kernel's unless configured; only a
- *                count image validation accepts), XPS for NICs and VFs
+ *   azl_netvsc   channel count (0, the kernel's, unless configured; only
+ *                a count image validation accepts), XPS for NICs and VFs
  *   azl_accel    the SKU table's PCI domain -> NUMA node entries, so a
  *                GPU or HCA the host gave no node gets one before its
  *                driver binds; nothing when the SKU is not known (a table
@@ -50,3 +50,20 @@ void kmod_policy_plan(const struct agent_config *cfg, const struct sku_policy *s
  */
 int kmod_netvsc_channels(const struct kmod_policy *p, const uint32_t *allowed, size_t nallowed,
 			 uint32_t *out);
+
+/*
+ * The knobs of @want (of want->mask) that differ from the module's @cur.
+ * Only those are sent: a SET naming the channel count re-applies it to
+ * every NIC, and a daemon restart must not undo a count set by hand since
+ * (image validation checks that `ethtool -L` sticks).
+ */
+unsigned int kmod_netvsc_changed(const struct netvsc_policy *cur,
+				 const struct netvsc_policy *want);
+
+/*
+ * The same domain -> node entries, in any order?  The daemon replaces
+ * azl_accel's table only when it differs (`[modules] accel_numa = yes`
+ * owns the table: one set by hand is replaced at the next start).
+ */
+bool kmod_accel_same_table(const struct accel_node_entry *a, size_t na,
+			   const struct accel_node_entry *b, size_t nb);

@@ -31,7 +31,7 @@ static void usage(FILE *out)
 		"  accel show|set|topo\n"
 		"                    accelerators of the azl_accel module; NCCL topology (accel --help)\n"
 		"  kmod events [--count N]\n"
-		"                    print events of azl_vmbus and azl_storvsc as they happen\n"
+		"                    print events of our kernel modules as they happen\n"
 		"  kmod channels     the VMBus channels as azl_vmbus reports them\n"
 		"  kvp list|get|set|delete [--pool N] [--json]\n"
 		"                    the Hyper-V KVP pools (kvp --help)\n"
@@ -78,6 +78,9 @@ int cmd_status(const struct global_options *g0, int argc, char **argv)
 	status_evaluate(&facts, &st);
 	if (facts.platform.hyperv == TRI_YES)
 		status_placement(&r, &st);
+	/* Our modules belong to the running kernel: a --root tree has none. */
+	if (root_is_live(&r))
+		status_kmods(&st);
 	if (g.json)
 		ret = status_print_json(&st, stdout);
 	else

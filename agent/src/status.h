@@ -46,6 +46,22 @@ struct placement_summary {
 	const char *sku_source;   /* "imds", "topology", "none" */
 };
 
+/* What our kernel modules were told and did (status_kmods.c); live systems only. */
+struct kmod_summary {
+	bool asked;                    /* false under --root: no kernel to ask */
+	bool storvsc, netvsc, accel;   /* loaded and answering */
+	uint32_t storvsc_timeout, storvsc_eh_timeout, storvsc_queue_depth; /* the default layer */
+	size_t storvsc_rules, storvsc_disks;
+	uint32_t netvsc_channels;      /* 0: the kernel's */
+	bool netvsc_xps, netvsc_vf_xps;
+	uint32_t netvsc_allowed[8];    /* channel counts the module accepts here */
+	size_t netvsc_nallowed;
+	size_t netvsc_nics, netvsc_vfs;
+	size_t accel_table, accel_devices;
+	size_t accel_by_source[5];     /* enum azl_accel_source: host, table, none, late, pending */
+	char error[200];               /* the first module that did not answer */
+};
+
 struct status {
 	const struct vm_facts *facts;
 	struct warnings warnings; /* unreadable facts first, then health */
@@ -55,6 +71,7 @@ struct status {
 	struct cpuset channel_cpus;
 	struct accel_summary accel;
 	struct placement_summary placement; /* filled by status_placement() */
+	struct kmod_summary kmods;          /* filled by status_kmods() */
 	enum status_exit exit_code;
 };
 
@@ -63,6 +80,8 @@ void status_free(struct status *s);
 /* Plan the interrupt placement (not pure: it reads the system through r). */
 struct root;
 void status_placement(const struct root *r, struct status *s);
+/* Ask our kernel modules for their policy (live systems only; adds warnings). */
+void status_kmods(struct status *s);
 
 int status_print_text(const struct status *s, const char *root_name, FILE *out);
 int status_print_json(const struct status *s, FILE *out);

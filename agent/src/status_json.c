@@ -273,6 +273,55 @@ static struct json_object *placement_json(const struct placement_summary *p)
 	return o;
 }
 
+/*
+ * null under --root (a tree has no kernel to ask); then null for each
+ * module that is not loaded.
+ */
+static struct json_object *kmods_json(const struct kmod_summary *k)
+{
+	static const char *const sources[] = { "host", "table", "none", "late", "pending" };
+	struct json_object *o, *m = NULL, *a;
+
+	if (!k->asked)
+		return NULL;
+	o = json_object_new_object();
+	if (k->storvsc) {
+		m = json_object_new_object();
+		add(m, "timeout", json_object_new_int64(k->storvsc_timeout));
+		add(m, "eh_timeout", json_object_new_int64(k->storvsc_eh_timeout));
+		add(m, "queue_depth", json_object_new_int64(k->storvsc_queue_depth));
+		add(m, "rules", json_object_new_int64((int64_t)k->storvsc_rules));
+		add(m, "disks", json_object_new_int64((int64_t)k->storvsc_disks));
+	}
+	add(o, "azl_storvsc", m);
+	m = NULL;
+	if (k->netvsc) {
+		m = json_object_new_object();
+		add(m, "channels", json_object_new_int64(k->netvsc_channels));
+		a = json_object_new_array();
+		for (size_t i = 0; i < k->netvsc_nallowed; i++)
+			json_object_array_add(a, json_object_new_int64(k->netvsc_allowed[i]));
+		add(m, "allowed_channels", a);
+		add(m, "xps", json_object_new_boolean(k->netvsc_xps));
+		add(m, "vf_xps", json_object_new_boolean(k->netvsc_vf_xps));
+		add(m, "nics", json_object_new_int64((int64_t)k->netvsc_nics));
+		add(m, "vfs", json_object_new_int64((int64_t)k->netvsc_vfs));
+	}
+	add(o, "azl_netvsc", m);
+	m = NULL;
+	if (k->accel) {
+		m = json_object_new_object();
+		add(m, "table_domains", json_object_new_int64((int64_t)k->accel_table));
+		add(m, "devices", json_object_new_int64((int64_t)k->accel_devices));
+		a = json_object_new_object();
+		for (size_t i = 0; i < ELEMENTSOF(sources); i++)
+			add(a, sources[i], json_object_new_int64((int64_t)k->accel_by_source[i]));
+		add(m, "node_source", a);
+	}
+	add(o, "azl_accel", m);
+	return o;
+}
+
 static struct json_object *warnings_json(const struct warnings *w)
 {
 	struct json_object *a = json_object_new_array();
@@ -310,6 +359,7 @@ int status_print_json(const struct status *s, FILE *out)
 	add(o, "agent", agent_json(&f->agent));
 	add(o, "interrupts", irqs_json(&f->irqs));
 	add(o, "placement", placement_json(&s->placement));
+	add(o, "module_policy", kmods_json(&s->kmods));
 	add(o, "warnings", warnings_json(&s->warnings));
 	add(o, "warnings_dropped", json_object_new_int64((int64_t)s->warnings.dropped));
 	ret = fprintf(out, "%s\n",

@@ -300,6 +300,54 @@ static void print_placement(const struct placement_summary *p, FILE *out)
 			strcmp(p->sku_source, "imds") == 0 ? "from vmSize" : "recognised from the topology");
 }
 
+/* "  azl_storvsc: timeout 300 s …" or "the kernel's" for a knob at 0. */
+static void print_knob(FILE *out, const char *name, uint32_t v, const char *unit)
+{
+	if (v)
+		fprintf(out, "%s %u%s", name, v, unit);
+	else
+		fprintf(out, "%s the kernel's", name);
+}
+
+static void print_kmods(const struct kmod_summary *k, FILE *out)
+{
+	static const char *const sources[] = { "from the host", "from the table", "none",
+					       "not the table's, driver bound first",
+					       "decided when a driver binds" };
+	const char *label = "Module policy";
+
+	if (k->storvsc) {
+		fprintf(out, LABEL "azl_storvsc: ", label);
+		print_knob(out, "timeout", k->storvsc_timeout, " s");
+		print_knob(out, ", eh_timeout", k->storvsc_eh_timeout, " s");
+		print_knob(out, ", queue_depth", k->storvsc_queue_depth, "");
+		fprintf(out, "; %zu rule%s; %zu disk%s\n", k->storvsc_rules,
+			k->storvsc_rules == 1 ? "" : "s", k->storvsc_disks,
+			k->storvsc_disks == 1 ? "" : "s");
+		label = "";
+	}
+	if (k->netvsc) {
+		fprintf(out, LABEL "azl_netvsc: ", label);
+		print_knob(out, "channels", k->netvsc_channels, "");
+		fprintf(out, " (allowed here:");
+		for (size_t i = 0; i < k->netvsc_nallowed; i++)
+			fprintf(out, " %u", k->netvsc_allowed[i]);
+		fprintf(out, "), xps %s, vf_xps %s; %zu NIC%s, %zu VF%s\n", k->netvsc_xps ? "on" : "off",
+			k->netvsc_vf_xps ? "on" : "off", k->netvsc_nics, k->netvsc_nics == 1 ? "" : "s",
+			k->netvsc_vfs, k->netvsc_vfs == 1 ? "" : "s");
+		label = "";
+	}
+	if (k->accel) {
+		fprintf(out, LABEL "azl_accel: %zu PCI domain%s in the NUMA table; %zu device%s", label,
+			k->accel_table, k->accel_table == 1 ? "" : "s", k->accel_devices,
+			k->accel_devices == 1 ? "" : "s");
+		for (size_t i = 0; i < ELEMENTSOF(sources); i++)
+			if (k->accel_by_source[i])
+				fprintf(out, ", %zu node %s", k->accel_by_source[i], sources[i]);
+		fprintf(out, "\n");
+	}
+}
+
 static int print_screen(const struct status *s, const char *root_name, FILE *out)
 {
 	const struct vm_facts *f = s->facts;
@@ -316,6 +364,8 @@ static int print_screen(const struct status *s, const char *root_name, FILE *out
 		print_placement(&s->placement, out);
 		print_agent(&f->agent, out);
 	}
+	/* Outside the Hyper-V block: the kernel tests load them on stand-ins. */
+	print_kmods(&s->kmods, out);
 	print_verdict(s, out);
 	return ferror(out) ? -1 : 0;
 }

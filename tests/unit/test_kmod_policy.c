@@ -42,9 +42,10 @@ static void test_defaults_on_general_purpose(void **state)
 	assert_int_equal(p.storvsc_rule.knobs.timeout, 300);
 	assert_false(p.storvsc_rule.has_host);
 	assert_true(p.netvsc);
-	/* The kernel's channel count: no CHANNELS knob at all. */
-	assert_int_equal(p.netvsc_policy.mask, NETVSC_KNOB_XPS | NETVSC_KNOB_VF_XPS);
-	assert_true(p.netvsc_policy.xps);
+	assert_int_equal(p.netvsc_policy.mask,
+			 NETVSC_KNOB_CHANNELS | NETVSC_KNOB_XPS | NETVSC_KNOB_VF_XPS);
+	assert_int_equal(p.channels_mode, NETVSC_CHANNELS_KERNEL);
+	assert_false(p.netvsc_policy.xps);
 	assert_false(p.netvsc_policy.vf_xps);
 	/* No SKU: no table, so one given with nodes= stays. */
 	assert_false(p.accel);
@@ -108,7 +109,7 @@ static void test_channels(void **state)
 
 	assert_int_equal(load("[modules]\nnetvsc_channels = max\n", &cfg, err, sizeof(err)), 0);
 	kmod_policy_plan(&cfg, NULL, &p);
-	assert_true(p.netvsc_policy.mask & NETVSC_KNOB_CHANNELS);
+	assert_int_equal(p.channels_mode, NETVSC_CHANNELS_MAX);
 	assert_int_equal(kmod_netvsc_channels(&p, allowed96, 2, &n), 0);
 	assert_int_equal(n, 48);
 	assert_int_equal(kmod_netvsc_channels(&p, allowed2, 1, &n), 0);
@@ -124,18 +125,54 @@ static void test_channels(void **state)
 	assert_int_equal(n, 0);
 }
 
+static void test_only_changed_knobs_are_sent(void **state)
+{
+	struct netvsc_policy cur = { .channels = 2, .xps = true, .vf_xps = false };
+	struct netvsc_policy want = cur;
+
+	(void)state;
+	want.mask = NETVSC_KNOB_CHANNELS | NETVSC_KNOB_XPS | NETVSC_KNOB_VF_XPS;
+	/* A daemon restart with the same policy sends nothing. */
+	assert_int_equal(kmod_netvsc_changed(&cur, &want), 0);
+	want.channels = 0;
+	assert_int_equal(kmod_netvsc_changed(&cur, &want), NETVSC_KNOB_CHANNELS);
+	want.channels = 2;
+	want.vf_xps = true;
+	want.xps = false;
+	assert_int_equal(kmod_netvsc_changed(&cur, &want), NETVSC_KNOB_XPS | NETVSC_KNOB_VF_XPS);
+	/* A knob outside the mask is never sent, however it differs. */
+	want.mask = NETVSC_KNOB_XPS;
+	assert_int_equal(kmod_netvsc_changed(&cur, &want), NETVSC_KNOB_XPS);
+}
+
+static void test_same_accel_table(void **state)
+{
+	const struct accel_node_entry a[] = { { 0x0001, 0 }, { 0x0101, 0 }, { 0x0009, 1 } };
+	const struct accel_node_entry b[] = { { 0x0009, 1 }, { 0x0001, 0 }, { 0x0101, 0 } };
+	const struct accel_node_entry c[] = { { 0x0009, 0 }, { 0x0001, 0 }, { 0x0101, 0 } };
+	const struct accel_node_entry d[] = { { 0x0009, 1 }, { 0x0001, 0 }, { 0x0102, 0 } };
+
+	(void)state;
+	assert_true(kmod_accel_same_table(a, 3, b, 3));	/* order does not matter */
+	assert_false(kmod_accel_same_table(a, 3, c, 3));	/* a node differs */
+	assert_false(kmod_accel_same_table(a, 3, d, 3));	/* a domain differs */
+	assert_false(kmod_accel_same_table(a, 3, b, 2));
+	assert_false(kmod_accel_same_table(a, 2, b, 3));
+	assert_true(kmod_accel_same_table(NULL, 0, NULL, 0));
+}
+
 static void test_config_keys_and_errors(void **state)
 {
 	struct agent_config cfg;
 	char err[256];
 
 	(void)state;
-	assert_int_equal(load("[modules]\npush = no\nstorvsc_timeout = 0\nnetvsc_xps = no\n"
+	assert_int_equal(load("[modules]\npush = no\nstorvsc_timeout = 0\nnetvsc_xps = yes\n"
 			      "netvsc_vf_xps = yes\naccel_numa = no\n",
 			      &cfg, err, sizeof(err)), 0);
 	assert_false(cfg.modules.push);
 	assert_int_equal(cfg.modules.storvsc_timeout, 0);
-	assert_false(cfg.modules.netvsc_xps);
+	assert_true(cfg.modules.netvsc_xps);
 	assert_true(cfg.modules.netvsc_vf_xps);
 	assert_false(cfg.modules.accel_numa);
 	static const char *const bad[] = {
@@ -158,6 +195,8 @@ int main(void)
 		cmocka_unit_test(test_defaults_on_general_purpose),
 		cmocka_unit_test(test_nd_h200_table),
 		cmocka_unit_test(test_channels),
+		cmocka_unit_test(test_only_changed_knobs_are_sent),
+		cmocka_unit_test(test_same_accel_table),
 		cmocka_unit_test(test_config_keys_and_errors),
 	};
 
