@@ -18,7 +18,10 @@
 
 #include "affinity.h"
 #include "commands.h"
+#include "config.h"
+#include "escape.h"
 #include "kmod_accel.h"
+#include "kmod_policy.h"
 #include "root.h"
 #include "sku.h"
 #include "sysfile.h"
@@ -34,8 +37,11 @@ static void usage(FILE *out)
 		"\n"
 		"DOMAIN is a PCI domain in hexadecimal (0001, 0x101), NODE a NUMA node.\n"
 		"set replaces the whole table: --node gives its entries, --sku takes them\n"
-		"from the SKU table of this VM's size, --clear empties it.  Accelerators\n"
-		"present without a node and without a driver get theirs at once.\n");
+		"from the SKU table of this VM's size, --clear empties it.  No device\n"
+		"changes at once: the module decides a device's node when a driver binds\n"
+		"to it; a bound device keeps the node its driver probed with.\n"
+		"Exit status: 0 done, 1 the module refused or --sku found no table,\n"
+		"2 usage, 3 not loaded.\n");
 }
 
 struct accel_args {
@@ -162,6 +168,18 @@ static int parse_args(int argc, char **argv, struct accel_args *a)
 
 /* ---- show ---- */
 
+static void print_dev(const struct accel_dev *d)
+{
+	/* The kernel's names reach a terminal: no control bytes (escape.h). */
+	char bdf[ESCAPED_SIZE(AZL_ACCEL_BDF_LEN)], driver[ESCAPED_SIZE(AZL_ACCEL_DRIVER_LEN)];
+
+	escape_controls(d->bdf, bdf, sizeof(bdf));
+	escape_controls(d->driver, driver, sizeof(driver));
+	printf("  %-13s %-10s %04x:%04x %06" PRIx32 " %4" PRId32 " %4" PRId32 "  %-6s %s\n",
+	       bdf, accel_kind_name(d->kind), d->vendor, d->device, d->class_code, d->host_node,
+	       d->node, accel_source_name(d->source), driver[0] ? driver : "-");
+}
+
 static void print_text(const struct accel_node_entry *t, size_t nt,
 		       const struct accel_dev *d, size_t nd)
 {
@@ -173,10 +191,7 @@ static void print_text(const struct accel_node_entry *t, size_t nt,
 		printf("  %-13s %-10s %-9s %6s %4s %4s  %-6s %s\n", "pci", "kind", "id", "class",
 		       "host", "node", "source", "driver");
 	for (size_t i = 0; i < nd; i++)
-		printf("  %-13s %-10s %04x:%04x %06" PRIx32 " %4" PRId32 " %4" PRId32 "  %-6s %s\n",
-		       d[i].bdf, accel_kind_name(d[i].kind), d[i].vendor, d[i].device,
-		       d[i].class_code, d[i].host_node, d[i].node, accel_source_name(d[i].source),
-		       d[i].driver[0] ? d[i].driver : "-");
+		print_dev(&d[i]);
 }
 
 static struct json_object *hex_json(unsigned int v, int width)
@@ -255,6 +270,27 @@ static int accel_show(struct genl_client *c, bool json)
 
 /* ---- set ---- */
 
+/*
+ * The table the daemon would push for @s, whatever [modules] says: one
+ * planner, so --sku and the daemon skip the same entries (no node, a
+ * domain above ffff) and keep the first of a domain given twice.
+ */
+static int plan_table(const struct sku_policy *s, struct accel_args *a)
+{
+	_cleanup_free_ struct kmod_policy *p = calloc(1, sizeof(*p));
+	struct agent_config cfg;
+
+	if (!p)
+		return -ENOMEM;
+	config_defaults(&cfg);
+	cfg.modules.push = true;
+	cfg.modules.accel_numa = true;
+	kmod_policy_plan(&cfg, s, p);
+	memcpy(a->e, p->accel_nodes, p->naccel * sizeof(a->e[0]));
+	a->n = p->naccel;
+	return 0;
+}
+
 /* The entries of this VM's size (IMDS vmSize, else recognised from the topology). */
 static int sku_entries(const struct global_options *g, struct accel_args *a)
 {
@@ -280,14 +316,16 @@ static int sku_entries(const struct global_options *g, struct accel_args *a)
 		affinity_input_free(&in);
 		return -ENOENT;
 	}
-	for (size_t i = 0; i < s->npci && a->n < AZL_ACCEL_NODES_MAX; i++) {
-		bool seen = false;
-
-		/* The module refuses a domain twice; the first entry wins. */
-		for (size_t k = 0; k < a->n; k++)
-			seen |= a->e[k].domain == s->pci[i].domain;
-		if (!seen)
-			a->e[a->n++] = (struct accel_node_entry){ s->pci[i].domain, s->pci[i].node };
+	if (plan_table(s, a) < 0) {
+		fprintf(stderr, "azl-agent: accel set --sku: %s\n", strerror(ENOMEM));
+		affinity_input_free(&in);
+		return -ENOMEM;
+	}
+	if (!a->n) {
+		fprintf(stderr, "azl-agent: accel set --sku: the PCI domain table of %s has no "
+				"entry with a NUMA node\n", s->name);
+		affinity_input_free(&in);
+		return -ENOENT;
 	}
 	printf("SKU %s (%s): %zu entr%s\n", s->name,
 	       strcmp(in.sku_source, "imds") == 0 ? "vmSize from IMDS" : "recognised from the topology",
@@ -333,7 +371,7 @@ int cmd_accel_kmod(const struct global_options *g, int argc, char **argv)
 	if (ret == -ENOENT) {
 		fprintf(stderr, "azl-agent: the azl_accel module is not loaded (modprobe azl_accel)\n");
 		free(a);
-		return 2;
+		return 3;
 	}
 	if (ret < 0) {
 		fprintf(stderr, "azl-agent: cannot reach generic netlink: %s\n", strerror(-ret));

@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "escape.h"
 #include "kmod_netvsc.h"
 #include "sysfile.h"
 #include "util.h"
@@ -136,7 +137,10 @@ static const char *result_text(int32_t r, char *buf, size_t size)
 	return buf;
 }
 
-/* A VF's master: by name from the same dump, else from the kernel, else "#N". */
+/*
+ * A VF's master: by name from the same dump, else from the kernel, else
+ * "#N".  Names are escaped (escape.h): Linux lets them hold control bytes.
+ */
 static void master_text(uint32_t ifindex, const struct netvsc_dev *devs, size_t n, char *buf,
 			size_t size)
 {
@@ -144,12 +148,12 @@ static void master_text(uint32_t ifindex, const struct netvsc_dev *devs, size_t 
 
 	for (size_t i = 0; i < n; i++) {
 		if (devs[i].ifindex == ifindex) {
-			snprintf(buf, size, "%s", devs[i].ifname);
+			escape_controls(devs[i].ifname, buf, size);
 			return;
 		}
 	}
 	if (if_indextoname(ifindex, name))
-		snprintf(buf, size, "%s", name);
+		escape_controls(name, buf, size);
 	else
 		snprintf(buf, size, "#%" PRIu32, ifindex);
 }
@@ -179,9 +183,10 @@ static void print_text(const struct netvsc_policy *p, const struct netvsc_dev *d
 		       "node", "channels", "rings rx/tx", "results channels/rings/xps", "applied");
 	for (size_t i = 0; i < n; i++) {
 		const struct netvsc_dev *d = &devs[i];
-		char master[IF_NAMESIZE + 12] = "-", node[12] = "-", ch[24] = "-", rings[24] = "-";
-		char res[64], r1[16], r2[16], r3[16];
+		char master[ESCAPED_SIZE(IF_NAMESIZE)] = "-", name[ESCAPED_SIZE(IF_NAMESIZE)];
+		char node[12] = "-", ch[24] = "-", rings[24] = "-", res[64], r1[16], r2[16], r3[16];
 
+		escape_controls(d->ifname, name, sizeof(name));
 		if (d->kind == AZL_NETVSC_KIND_VF)
 			master_text(d->master, devs, n, master, sizeof(master));
 		if (d->numa_node >= 0)
@@ -193,7 +198,7 @@ static void print_text(const struct netvsc_policy *p, const struct netvsc_dev *d
 		snprintf(res, sizeof(res), "%s/%s/%s", result_text(d->result_channels, r1, sizeof(r1)),
 			 result_text(d->result_rings, r2, sizeof(r2)),
 			 result_text(d->result_xps, r3, sizeof(r3)));
-		printf("  %-15s %-9s  %-15s %4s  %8s  %11s  %-28s  %" PRIu32 "\n", d->ifname,
+		printf("  %-15s %-9s  %-15s %4s  %8s  %11s  %-28s  %" PRIu32 "\n", name,
 		       netvsc_kind_name(d->kind), master, node, ch, rings, res, d->apply_count);
 	}
 }

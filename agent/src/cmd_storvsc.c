@@ -30,7 +30,8 @@ static void storvsc_usage(FILE *out)
 		"\n"
 		"Without --host, set changes the default for every disk; with --host,\n"
 		"a rule for that SCSI controller; with --lun too, for one LUN.  A knob\n"
-		"of 0 keeps the kernel's own value.  Changes reach existing disks at once.\n");
+		"of 0 keeps the kernel's own value.  Changes reach existing disks at once.\n"
+		"Exit status: 0 done, 1 the module refused, 2 usage, 3 not loaded.\n");
 }
 
 struct storvsc_args {
@@ -266,7 +267,7 @@ int cmd_storvsc(const struct global_options *g, int argc, char **argv)
 	ret = storvsc_open(&c);
 	if (ret == -ENOENT) {
 		fprintf(stderr, "azl-agent: the azl_storvsc module is not loaded (modprobe azl_storvsc)\n");
-		return 2;
+		return 3;
 	}
 	if (ret < 0) {
 		fprintf(stderr, "azl-agent: cannot reach generic netlink: %s\n", strerror(-ret));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Generic netlink client on libnl-genl: requests, dumps, events, extack. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -59,16 +60,29 @@ void genl_client_close(struct genl_client *c)
 	c->sk = NULL;
 }
 
-struct nl_msg *genl_client_msg(struct genl_client *c, uint8_t cmd, bool dump)
+static struct nl_msg *put_header(struct genl_client *c, struct nl_msg *msg, uint8_t cmd,
+				 bool dump)
 {
-	struct nl_msg *msg = nlmsg_alloc();
-
 	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, c->family, 0,
 				dump ? NLM_F_DUMP : 0, cmd, 1)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
 	return msg;
+}
+
+struct nl_msg *genl_client_msg(struct genl_client *c, uint8_t cmd, bool dump)
+{
+	return put_header(c, nlmsg_alloc(), cmd, dump);
+}
+
+struct nl_msg *genl_client_msg_size(struct genl_client *c, uint8_t cmd, bool dump,
+				    size_t payload)
+{
+	/* nlmsg_alloc_size() counts the headers too. */
+	if (payload > SIZE_MAX - NLMSG_HDRLEN - GENL_HDRLEN)
+		return NULL;
+	return put_header(c, nlmsg_alloc_size(NLMSG_HDRLEN + GENL_HDRLEN + payload), cmd, dump);
 }
 
 int genl_parse_reply(struct nlmsghdr *nlh, int maxattr, const struct nla_policy *policy,

@@ -7,6 +7,7 @@
  * kernel's error comes back as a negative errno with its extack text.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <netlink/genl/genl.h>
@@ -30,8 +31,14 @@ int genl_client_open(struct genl_client *c, const char *family, int maxattr,
 		     const struct nla_policy *policy);
 void genl_client_close(struct genl_client *c);
 
-/* A new request message for @cmd; NULL on allocation failure. */
+/* A new request message for @cmd (one page); NULL on allocation failure. */
 struct nl_msg *genl_client_msg(struct genl_client *c, uint8_t cmd, bool dump);
+/*
+ * The same with room for @payload bytes of attributes (nla_total_size()
+ * each), for a request that may not fit in a page.
+ */
+struct nl_msg *genl_client_msg_size(struct genl_client *c, uint8_t cmd, bool dump,
+				    size_t payload);
 
 /*
  * Send @msg (consumed), feed each validated reply to @on_reply.

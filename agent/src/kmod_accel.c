@@ -7,6 +7,7 @@
 
 #include <azl_accel.h>
 
+#include "escape.h"
 #include "kmod_accel.h"
 #include "kmod_accel_internal.h"
 
@@ -189,6 +190,8 @@ int accel_table_from_attrs(struct nlattr **tb, struct accel_node_entry **entries
 		return -EBADMSG;
 	nla_for_each_nested(a, tb[AZL_ACCEL_A_NODES], rem)
 		count++;
+	if (rem != 0)
+		return -EBADMSG;	/* bytes after the last entry */
 	if (count > AZL_ACCEL_NODES_MAX)
 		return -E2BIG;
 	e = calloc(count ? count : 1, sizeof(*e));
@@ -254,6 +257,14 @@ static int read_count(struct nlattr **tb, uint8_t cmd, void *ctx)
 	return 0;
 }
 
+/* NODES { NODE_ENTRY { DOMAIN, NODE } x n }: 5 KiB for a full table. */
+static size_t table_bytes(size_t n)
+{
+	size_t entry = (size_t)nla_total_size(0) + 2 * (size_t)nla_total_size(sizeof(uint32_t));
+
+	return (size_t)nla_total_size(0) + n * entry;
+}
+
 /* The kernel validates strictly: nests must carry NLA_F_NESTED. */
 static int put_table(struct nl_msg *msg, const struct accel_node_entry *e, size_t n)
 {
@@ -273,22 +284,37 @@ static int put_table(struct nl_msg *msg, const struct accel_node_entry *e, size_
 	return nla_nest_end_keep_empty(msg, nodes) < 0 ? -EMSGSIZE : 0;
 }
 
-int accel_set_policy(struct genl_client *c, const struct accel_node_entry *entries,
-		     size_t n, uint32_t *applied)
+int accel_set_msg(struct genl_client *c, const struct accel_node_entry *entries, size_t n,
+		  struct nl_msg **out)
 {
 	struct nl_msg *msg;
 
-	*applied = 0;
-	/* The kernel refuses more too; a message that big would not fit anyway. */
+	*out = NULL;
+	/* The kernel refuses more too (its own AZL_ACCEL_NODES_MAX). */
 	if (n > AZL_ACCEL_NODES_MAX)
 		return -E2BIG;
-	msg = genl_client_msg(c, AZL_ACCEL_CMD_SET_POLICY, false);
+	/* Sized for the table: a full one does not fit in nlmsg_alloc()'s page. */
+	msg = genl_client_msg_size(c, AZL_ACCEL_CMD_SET_POLICY, false, table_bytes(n));
 	if (!msg)
 		return -ENOMEM;
 	if (put_table(msg, entries, n) < 0) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
+	*out = msg;
+	return 0;
+}
+
+int accel_set_policy(struct genl_client *c, const struct accel_node_entry *entries,
+		     size_t n, uint32_t *applied)
+{
+	struct nl_msg *msg;
+	int ret;
+
+	*applied = 0;
+	ret = accel_set_msg(c, entries, n, &msg);
+	if (ret < 0)
+		return ret;
 	return genl_client_call(c, msg, read_count, applied);
 }
 
@@ -312,15 +338,19 @@ static const char *event_name(uint8_t cmd)
 int accel_event_format(struct nlattr **tb, uint8_t cmd, char *buf, size_t size)
 {
 	const char *name = event_name(cmd);
+	char bdf[ESCAPED_SIZE(AZL_ACCEL_BDF_LEN)], driver[ESCAPED_SIZE(AZL_ACCEL_DRIVER_LEN)];
 	struct accel_dev d;
 	int n;
 
 	if (!name || accel_dev_from_attrs(tb, &d) < 0)
 		return -EBADMSG;
-	n = snprintf(buf, size, "accel %s %s %s node %d->%d %s", name, d.bdf,
+	/* The names reach a terminal or the journal: no control bytes. */
+	escape_controls(d.bdf, bdf, sizeof(bdf));
+	escape_controls(d.driver, driver, sizeof(driver));
+	n = snprintf(buf, size, "accel %s %s %s node %d->%d %s", name, bdf,
 		     accel_kind_name(d.kind), (int)d.host_node, (int)d.node,
 		     accel_source_name(d.source));
-	if (n >= 0 && (size_t)n < size && d.driver[0])
-		snprintf(buf + n, size - n, " driver %s", d.driver);
+	if (n >= 0 && (size_t)n < size && driver[0])
+		snprintf(buf + n, size - n, " driver %s", driver);
 	return 0;
 }

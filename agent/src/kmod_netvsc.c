@@ -8,6 +8,7 @@
 
 #include <azl_netvsc.h>
 
+#include "escape.h"
 #include "kmod_netvsc.h"
 
 #define NETVSC_MAX_DEVS 65536 /* a hostile or broken module cannot exhaust us */
@@ -274,14 +275,15 @@ static const char *result_name(int32_t r, char *buf, size_t size)
 
 /*
  * The master by name while it exists here, else "#<ifindex>": events
- * outlive devices, and a unit test's ifindex names nothing.
+ * outlive devices, and a unit test's ifindex names nothing.  Names are
+ * escaped: Linux lets an interface's name hold control bytes.
  */
 static void master_name(uint32_t ifindex, char *buf, size_t size)
 {
 	char name[IF_NAMESIZE];
 
 	if (ifindex && if_indextoname(ifindex, name))
-		snprintf(buf, size, "%s", name);
+		escape_controls(name, buf, size);
 	else
 		snprintf(buf, size, "#%u", ifindex);
 }
@@ -289,17 +291,19 @@ static void master_name(uint32_t ifindex, char *buf, size_t size)
 int netvsc_event_format(struct nlattr **tb, uint8_t cmd, char *buf, size_t size)
 {
 	const char *name = event_name(cmd);
-	char master[IF_NAMESIZE + 12], node[16], r1[16], r2[16], r3[16];
+	char master[ESCAPED_SIZE(IF_NAMESIZE)], ifname[ESCAPED_SIZE(IF_NAMESIZE)];
+	char node[16], r1[16], r2[16], r3[16];
 	struct netvsc_dev d;
 	size_t n;
 
 	if (!name || netvsc_dev_from_attrs(tb, &d) < 0)
 		return -EBADMSG;
+	escape_controls(d.ifname, ifname, sizeof(ifname));
 	if (d.numa_node < 0)
 		snprintf(node, sizeof(node), "none");
 	else
 		snprintf(node, sizeof(node), "%d", d.numa_node);
-	n = (size_t)snprintf(buf, size, "netvsc %s %s", name, d.ifname);
+	n = (size_t)snprintf(buf, size, "netvsc %s %s", name, ifname);
 	if (n < size && d.kind == AZL_NETVSC_KIND_VF) {
 		master_name(d.master, master, sizeof(master));
 		n += (size_t)snprintf(buf + n, size - n, " master=%s", master);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "escape.h"
 #include "log.h"
 
 /*
@@ -33,22 +34,9 @@ bool log_debug_enabled(void)
 /*
  * Log lines carry strings the Hyper-V host chose (keys, adapter ids).  A
  * newline in one would start a new journal entry with a priority prefix of
- * the host's choosing, so every control byte is written as \xNN: one call,
- * one line, whatever the arguments hold.
+ * the host's choosing, so every control byte is written as \xNN
+ * (escape_controls): one call, one line, whatever the arguments hold.
  */
-static void escape_controls(const char *in, char *out, size_t len)
-{
-	size_t o = 0;
-
-	for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < len; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			o += (size_t)snprintf(out + o, len - o, "\\x%02x", *p);
-		else
-			out[o++] = (char)*p;
-	}
-	out[o] = '\0';
-}
-
 void log_msg(int priority, const char *fmt, ...)
 {
 	static int journal = -1;

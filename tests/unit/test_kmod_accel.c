@@ -20,7 +20,7 @@
 
 static struct nl_msg *new_msg(uint8_t cmd)
 {
-	struct nl_msg *m = nlmsg_alloc_size(65536); /* a full table is 5 kB */
+	struct nl_msg *m = nlmsg_alloc_size(65536); /* a full table is 5 KiB */
 
 	assert_non_null(m);
 	assert_non_null(genlmsg_put(m, 0, 0, 42, 0, 0, cmd, 1));
@@ -201,6 +201,19 @@ static void test_event_lines(void **state)
 	}
 }
 
+/* Names from the kernel reach a terminal: control bytes come out as \xNN. */
+static void test_event_escaped(void **state)
+{
+	struct nl_msg *m = dev_msg(AZL_ACCEL_CMD_DEV_BOUND, AZL_ACCEL_A_BDF, "mlx5\x1b[2J\ncore");
+	char line[256];
+
+	(void)state;
+	assert_int_equal(nla_put_string(m, AZL_ACCEL_A_BDF, "0101:00\r:00.0"), 0);
+	assert_int_equal(format(m, AZL_ACCEL_CMD_DEV_BOUND, line, sizeof(line)), 0);
+	assert_string_equal(line, "accel bound 0101:00\\x0d:00.0 hca node -1->1 table "
+				  "driver mlx5\\x1b[2J\\x0acore");
+}
+
 static void test_event_refused(void **state)
 {
 	char line[16];
@@ -296,6 +309,83 @@ static void test_table_refused(void **state)
 	assert_int_equal(decode_table(new_msg(AZL_ACCEL_CMD_GET_POLICY), &e, &n), -EBADMSG);
 }
 
+/* Bytes after the last entry, too few for an attribute: refused, like netvsc's ALLOWED. */
+static void test_table_trailing_bytes(void **state)
+{
+	struct nl_msg *m = new_msg(AZL_ACCEL_CMD_GET_POLICY);
+	struct nlattr *nodes = nla_nest_start(m, AZL_ACCEL_A_NODES | NLA_F_NESTED);
+	struct nlattr *entry = nla_nest_start(m, AZL_ACCEL_A_NODE_ENTRY | NLA_F_NESTED);
+	struct accel_node_entry *e = NULL;
+	size_t n = 7;
+	char *tail;
+
+	(void)state;
+	assert_int_equal(nla_put_u32(m, AZL_ACCEL_A_DOMAIN, 0x100), 0);
+	assert_int_equal(nla_put_u32(m, AZL_ACCEL_A_NODE, 1), 0);
+	nla_nest_end(m, entry);
+	tail = nlmsg_reserve(m, 3, 0);
+	assert_non_null(tail);
+	memset(tail, 0xff, 3);
+	assert_int_equal(nla_nest_end(m, nodes), 0);
+	/* The nest holds the entry and 4 bytes: 3 and their padding. */
+	assert_int_equal(nla_len(nodes), 20 + 4);
+	assert_int_equal(decode_table(m, &e, &n), -EBADMSG);
+	assert_null(e);
+	assert_int_equal(n, 0);
+}
+
+/* The request accel_set_policy() sends, decoded back the way a reply is. */
+static void decode_set(struct nl_msg *m, size_t want)
+{
+	struct nlattr *tb[AZL_ACCEL_A_MAX + 1];
+	struct accel_node_entry *e;
+	size_t n;
+
+	assert_int_equal(genlmsg_hdr(nlmsg_hdr(m))->cmd, AZL_ACCEL_CMD_SET_POLICY);
+	assert_int_equal(parse(m, tb), 0);
+	assert_non_null(tb[AZL_ACCEL_A_NODES]);
+	/* The kernel validates strictly: nests carry NLA_F_NESTED. */
+	assert_true(tb[AZL_ACCEL_A_NODES]->nla_type & NLA_F_NESTED);
+	assert_int_equal(accel_table_from_attrs(tb, &e, &n), 0);
+	assert_int_equal(n, want);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(e[i].domain, 0x1000 + i);
+		assert_int_equal(e[i].node, (int32_t)(i % 4));
+	}
+	free(e);
+}
+
+static void test_set_message(void **state)
+{
+	static struct accel_node_entry table[AZL_ACCEL_NODES_MAX + 1];
+	struct genl_client c = { .family = 42 };
+	struct nl_msg *m = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < AZL_ACCEL_NODES_MAX + 1; i++)
+		table[i] = (struct accel_node_entry){ (uint32_t)(0x1000 + i), (int32_t)(i % 4) };
+
+	/* A full table: more than the 4 KiB page a plain request has. */
+	assert_int_equal(accel_set_msg(&c, table, AZL_ACCEL_NODES_MAX, &m), 0);
+	assert_non_null(m);
+	assert_true(nlmsg_hdr(m)->nlmsg_len > 4096);
+	decode_set(m, AZL_ACCEL_NODES_MAX);
+	nlmsg_free(m);
+
+	/* One entry, and an empty table (it clears the module's: NODES is kept). */
+	assert_int_equal(accel_set_msg(&c, table, 1, &m), 0);
+	decode_set(m, 1);
+	nlmsg_free(m);
+	assert_int_equal(accel_set_msg(&c, table, 0, &m), 0);
+	decode_set(m, 0);
+	nlmsg_free(m);
+
+	/* One more than the module takes is refused before any message. */
+	m = (struct nl_msg *)&c;
+	assert_int_equal(accel_set_msg(&c, table, AZL_ACCEL_NODES_MAX + 1, &m), -E2BIG);
+	assert_null(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,9 +396,12 @@ int main(void)
 		cmocka_unit_test(test_device_malformed),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_event_lines),
+		cmocka_unit_test(test_event_escaped),
 		cmocka_unit_test(test_event_refused),
 		cmocka_unit_test(test_table_decodes),
 		cmocka_unit_test(test_table_refused),
+		cmocka_unit_test(test_table_trailing_bytes),
+		cmocka_unit_test(test_set_message),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

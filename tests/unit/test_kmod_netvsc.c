@@ -310,6 +310,13 @@ static void test_event_lines(void **state)
 	assert_string_equal(line, "netvsc applied eth0 kind=synthetic node=none "
 				  "result=channels:ok,rings:ok,xps:-4095 applies=0");
 
+	/* Linux lets a name hold control bytes: they come out as \xNN. */
+	m = new_msg(AZL_NETVSC_CMD_VF_JOIN);
+	put_identity(m, "e\x1b]0;x\x07\x7f", AZL_NETVSC_KIND_VF);
+	assert_int_equal(nla_put_u32(m, AZL_NETVSC_A_MASTER, NO_SUCH_IFINDEX), 0);
+	format(m, AZL_NETVSC_CMD_VF_JOIN, line, sizeof(line), 0);
+	assert_string_equal(line, "netvsc vf-join e\\x1b]0;x\\x07\\x7f master=#4242 node=none");
+
 	/* A short buffer is cut, never overrun. */
 	format(synthetic_msg(AZL_NETVSC_CMD_APPLIED), AZL_NETVSC_CMD_APPLIED, line, 20, 0);
 	assert_string_equal(line, "netvsc applied eth0");
