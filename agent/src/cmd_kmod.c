@@ -117,7 +117,7 @@ static int print_channels(void)
 	if (ret < 0) {
 		fprintf(stderr, "azl-agent: %s\n", ret == -ENOENT ? "the azl_vmbus module is not loaded"
 								     : strerror(-ret));
-		return 2;
+		return ret == -ENOENT ? 3 : 2;
 	}
 	ret = vmbus_kmod_read(&c, &v);
 	genl_client_close(&c);
@@ -174,7 +174,7 @@ int cmd_kmod(const struct global_options *g, int argc, char **argv)
 	if (n == 0) {
 		fprintf(stderr, "azl-agent: none of azl_vmbus, azl_storvsc, azl_netvsc, "
 			"azl_accel is loaded\n");
-		return 2;
+		return 3;
 	}
 	ret = watch(clients, fns, n, &sink);
 	for (int i = 0; i < n; i++)
