@@ -41,6 +41,35 @@ static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, vo
 	return sd_event_exit(sd_event_source_get_event(src), 0);
 }
 
+/* What SIGHUP needs: where the configuration is, and whom to tell. */
+struct reload_ctx {
+	const struct root *root;
+	const char *config;
+	struct kmod_service *kms;
+};
+
+/*
+ * SIGHUP re-reads the configuration for the kernel modules' policy
+ * ([modules]); a file that does not parse is logged and changes nothing.
+ * The other services keep the configuration they started with.
+ */
+static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct reload_ctx *ctx = userdata;
+	struct agent_config cfg;
+	char err[512];
+
+	(void)src;
+	(void)si;
+	sd_notify(0, "RELOADING=1");
+	if (config_load(ctx->root, ctx->config, &cfg, err, sizeof(err)) < 0)
+		log_error("daemon: reload: %s; nothing changed", err);
+	else if (ctx->kms)
+		kmod_service_reload(ctx->kms, ctx->root, &cfg);
+	sd_notify(0, "READY=1");
+	return 0;
+}
+
 /*
  * Interrupt placement beside KVP.  Nothing here may stop the daemon: a
  * failure to start it is logged and KVP goes on alone.
@@ -79,6 +108,7 @@ static int run_daemon(const struct root *r, const struct daemon_options *o)
 	struct kvp_service *kvp = NULL;
 	struct affinity_live *aff = NULL;
 	struct kmod_service *kms = NULL;
+	struct reload_ctx reload = { r, o->config, NULL };
 	char err[512];
 	sigset_t mask;
 	int ret;
@@ -97,6 +127,7 @@ static int run_daemon(const struct root *r, const struct daemon_options *o)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	ret = sd_event_default(&e);
 	if (ret >= 0)
@@ -118,7 +149,10 @@ static int run_daemon(const struct root *r, const struct daemon_options *o)
 		/* live = no: placed at start only, whatever the modules say later. */
 		ret = kms ? kmod_service_start(kms, e, r, &cfg, cfg.affinity.live ? aff : NULL)
 			  : -ENOMEM;
+		reload.kms = kms;
 	}
+	if (ret >= 0)
+		ret = sd_event_add_signal(e, NULL, SIGHUP, on_reload, &reload);
 	if (ret < 0) {
 		log_error("daemon: cannot start: %s", strerror(-ret));
 	} else {

@@ -381,6 +381,16 @@ int kmod_service_start(struct kmod_service *s, sd_event *e, const struct root *r
 	return 0;
 }
 
+void kmod_service_reload(struct kmod_service *s, const struct root *r,
+			 const struct agent_config *cfg)
+{
+	log_info("modules: configuration reloaded");
+	kmod_policy_plan(cfg, cfg->modules.push ? current_sku(r) : NULL, &s->policy);
+	if (!cfg->modules.push)
+		log_notice("modules: nothing pushed ([modules] push = no); modules keep what they have");
+	push(s, KMOD_ALL);
+}
+
 void kmod_service_stop(struct kmod_service *s)
 {
 	for (int f = 0; f < KMOD_EV_COUNT; f++)

@@ -66,4 +66,11 @@ struct kmod_service {
  */
 int kmod_service_start(struct kmod_service *s, sd_event *e, const struct root *r,
 		       const struct agent_config *cfg, struct affinity_live *aff);
+/*
+ * SIGHUP: plan again from a re-read configuration (and the SKU as it is
+ * now) and push what differs.  The caller keeps the old configuration
+ * when the new one does not parse.
+ */
+void kmod_service_reload(struct kmod_service *s, const struct root *r,
+			 const struct agent_config *cfg);
 void kmod_service_stop(struct kmod_service *s);

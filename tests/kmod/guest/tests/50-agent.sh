@@ -7,7 +7,7 @@
 . "$AZL_GUEST_DIR/ktap.sh"
 . "$AZL_GUEST_DIR/kmod.sh"
 
-NTESTS=15
+NTESTS=16
 plan $NTESTS
 
 AGENT=${AZL_AGENT:-}
@@ -143,6 +143,21 @@ case $flat in
 *)	not_ok "status shows each module's policy"
 	diag "$(grep -A 25 module_policy "$tmp/status.json")" ;;
 esac
+
+# SIGHUP: the configuration is read again and what changed is pushed.
+channels_back_to_kernel() {
+	wait_log 'modules: configuration reloaded' || return 1
+	_i=0
+	while [ $_i -lt 50 ] && [ "$(cat /sys/module/azl_netvsc/parameters/channels)" != 0 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ "$(cat /sys/module/azl_netvsc/parameters/channels)" = 0 ] ||
+		{ echo "channels is still $(cat /sys/module/azl_netvsc/parameters/channels)"; return 1; }
+}
+printf '[kvp]\nenabled = no\n[modules]\nnetvsc_channels = kernel\n' >"$tmp/azl-agent.conf"
+kill -HUP "$daemon_pid"
+check "SIGHUP re-reads [modules] and pushes the change" channels_back_to_kernel
 
 diag "$(grep -E 'modules:|affinity: after' "$log")"
 kill "$daemon_pid"
