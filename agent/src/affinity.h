@@ -113,6 +113,15 @@ int affinity_gather(const struct root *r, struct aff_input *in, char *err,
 		    size_t errlen);
 void affinity_input_free(struct aff_input *in);
 
+/*
+ * Only the SKU, the way affinity_gather() decides it: from the IMDS vmSize
+ * cache (cheap: one file), else recognised from the topology (a whole
+ * gather).  NULL when neither knows it; *source is "imds", "topology" or
+ * "none", and *err (when given) says why a gather failed.
+ */
+const struct sku_policy *affinity_detect_sku(const struct root *r, const char **source,
+					     char *err, size_t errlen);
+
 /* ---- policy and plan -------------------------------------------------- */
 
 struct aff_policy {

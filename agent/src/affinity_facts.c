@@ -82,18 +82,25 @@ int gather_fail_at(struct gather *g, int ret, const struct sys_dir *h, const cha
 
 /* ---- the size ---------------------------------------------------------- */
 
+/* The size IMDS reported (provisioning caches it), into vm_size; its SKU or NULL. */
+static const struct sku_policy *sku_of_vm_size(const struct root *r, char *vm_size, size_t len)
+{
+	struct platform_facts p;
+	struct warnings w = { 0 };
+
+	facts_platform(r, &p, &w);
+	warnings_free(&w);
+	snprintf(vm_size, len, "%s", p.vm_size);
+	return vm_size[0] ? sku_by_vm_size(vm_size) : NULL;
+}
+
 static void gather_sku(struct gather *g)
 {
 	struct aff_input *in = g->in;
 	struct sku_gpu_id gpus[16];
-	struct platform_facts p;
-	struct warnings w = { 0 };
 	size_t ngpus = 0;
 
-	facts_platform(g->r, &p, &w);
-	warnings_free(&w);
-	snprintf(in->vm_size, sizeof(in->vm_size), "%s", p.vm_size);
-	in->sku = in->vm_size[0] ? sku_by_vm_size(in->vm_size) : NULL;
+	in->sku = sku_of_vm_size(g->r, in->vm_size, sizeof(in->vm_size));
 	if (in->sku) {
 		in->sku_source = "imds";
 		return;
@@ -134,6 +141,23 @@ int affinity_gather(const struct root *r, struct aff_input *in, char *err,
 	if (ret < 0)
 		affinity_input_free(in);
 	return ret;
+}
+
+const struct sku_policy *affinity_detect_sku(const struct root *r, const char **source,
+					     char *err, size_t errlen)
+{
+	const struct sku_policy *sku;
+	char vm_size[sizeof(((struct aff_input *)0)->vm_size)];
+	struct aff_input in;
+
+	sku = sku_of_vm_size(r, vm_size, sizeof(vm_size));
+	*source = sku ? "imds" : "none";
+	if (sku || affinity_gather(r, &in, err, errlen) < 0)
+		return sku;
+	sku = in.sku;
+	*source = in.sku_source;
+	affinity_input_free(&in);
+	return sku;
 }
 
 void affinity_input_free(struct aff_input *in)

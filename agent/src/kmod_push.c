@@ -190,8 +190,10 @@ static void push_accel(const struct kmod_policy *p, struct kmod_push_result *r)
 	if (ret < 0)
 		refused(r, &c, ret);
 	else
-		snprintf(r->detail, sizeof(r->detail), "%zu PCI domain%s from the %s table",
-			 p->naccel, p->naccel == 1 ? "" : "s", p->sku ? p->sku : "SKU");
+		snprintf(r->detail, sizeof(r->detail),
+			 "%zu PCI domain%s from the %s table (%" PRIu32 " unbound device%s to "
+			 "change at bind)", p->naccel, p->naccel == 1 ? "" : "s",
+			 p->sku ? p->sku : "SKU", applied, applied == 1 ? "" : "s");
 out:
 	free(cur);
 	genl_client_close(&c);

@@ -141,7 +141,6 @@ static void push(struct kmod_service *s, unsigned int which)
 	for (int m = 0; m < KMOD_COUNT; m++) {
 		if (!res[m].tried)
 			continue;
-		s->pushes++;
 		if (res[m].status == -ENODEV) {
 			again |= KMOD_BIT(m);
 			continue;
@@ -180,10 +179,8 @@ static int on_module_event(struct nlattr **tb, uint8_t cmd, void *userdata)
 	struct kmod_service *s = ctx->s;
 	char line[200];
 
-	s->events++;
 	if (!kmod_event_relevant(ctx->f, cmd))
 		return 0;
-	s->relevant++;
 	if (event_families[ctx->f].format(tb, cmd, line, sizeof(line)) < 0)
 		snprintf(line, sizeof(line), "%s event %u", event_families[ctx->f].family, cmd);
 	replan(s, line);
@@ -213,11 +210,10 @@ static int on_event_readable(sd_event_source *src, int fd, uint32_t revents, voi
 
 static void unsubscribe(struct kmod_service *s, enum kmod_event_family f)
 {
-	if (!s->ev_open[f])
+	if (!s->ev_src[f])
 		return;
 	s->ev_src[f] = sd_event_source_disable_unref(s->ev_src[f]);
 	genl_client_close(&s->ev[f]);
-	s->ev_open[f] = false;
 }
 
 /* Subscribe to one family's events; quietly nothing when its module is not loaded. */
@@ -241,7 +237,6 @@ static int subscribe(struct kmod_service *s, enum kmod_event_family f)
 		genl_client_close(c);
 		return ret;
 	}
-	s->ev_open[f] = true;
 	return 0;
 }
 
@@ -301,7 +296,7 @@ static void resync(struct kmod_service *s)
 {
 	log_notice("modules: generic netlink notifications were lost; catching up");
 	for (int f = 0; f < KMOD_EV_COUNT; f++)
-		if (!s->ev_open[f])
+		if (!s->ev_src[f])
 			subscribe(s, (enum kmod_event_family)f);
 	push(s, KMOD_ALL);
 	replan(s, "module notifications lost");
@@ -344,19 +339,19 @@ fail:
 	return 0;
 }
 
-/* The SKU, as the placement facts see it (vmSize cache, else the topology). */
+/*
+ * The SKU, as placement decides it: the vmSize cache (one file), else the
+ * topology (a whole gather, which fails on a malformed file).
+ */
 static const struct sku_policy *current_sku(const struct root *r)
 {
-	const struct sku_policy *sku = NULL;
-	struct aff_input in;
-	char err[256];
+	const struct sku_policy *sku;
+	const char *source;
+	char err[256] = "";
 
-	if (affinity_gather(r, &in, err, sizeof(err)) < 0) {
+	sku = affinity_detect_sku(r, &source, err, sizeof(err));
+	if (!sku && err[0])
 		log_warning("modules: SKU unknown (%s): no NUMA table for azl_accel", err);
-		return NULL;
-	}
-	sku = in.sku;
-	affinity_input_free(&in);
 	return sku;
 }
 

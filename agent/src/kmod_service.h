@@ -49,14 +49,12 @@ struct kmod_service {
 					      * ([affinity] live = no, or off) */
 	struct kmod_policy policy;
 	struct genl_client ev[KMOD_EV_COUNT];
-	bool ev_open[KMOD_EV_COUNT];
-	sd_event_source *ev_src[KMOD_EV_COUNT];
+	sd_event_source *ev_src[KMOD_EV_COUNT]; /* non-NULL: subscribed */
 	struct nl_sock *ctrl;                /* nlctrl "notify": families coming and going */
 	sd_event_source *ctrl_src;
 	sd_event_source *retry;              /* a push to a module still initialising */
 	unsigned int retry_mask;             /* KMOD_BIT()s to push again */
 	unsigned int retries[KMOD_COUNT];    /* per module, while not ready */
-	unsigned long events, relevant, pushes;
 };
 
 /*

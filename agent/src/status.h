@@ -76,6 +76,8 @@ struct status {
 };
 
 void status_evaluate(const struct vm_facts *f, struct status *s);
+/* The exit status from the warnings so far (again after a later step adds some). */
+void status_verdict(struct status *s);
 void status_free(struct status *s);
 /* Plan the interrupt placement (not pure: it reads the system through r). */
 struct root;

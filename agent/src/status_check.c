@@ -239,6 +239,11 @@ void status_evaluate(const struct vm_facts *f, struct status *s)
 		check_nics(f, s);
 		check_agent(f, s);
 	}
+	status_verdict(s);
+}
+
+void status_verdict(struct status *s)
+{
 	if (s->error)
 		s->exit_code = STATUS_ERROR;
 	else

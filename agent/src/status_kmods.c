@@ -146,6 +146,5 @@ void status_kmods(struct status *s)
 	if (k->error[0])
 		warn_add(&s->warnings, "modules", "%s", k->error);
 	/* The verdict counts the warnings added here too. */
-	if (s->exit_code == STATUS_HEALTHY && (s->warnings.n || s->warnings.dropped))
-		s->exit_code = STATUS_WARNINGS;
+	status_verdict(s);
 }

@@ -682,6 +682,45 @@ static void test_nd96_sku_from_topology(void **state)
 	copy_remove(&c);
 }
 
+/*
+ * Only the SKU: from the vmSize cache without reading the rest (a broken
+ * /proc/interrupts does not stop it), else from the topology like the
+ * whole gather, which then does fail on the broken file.
+ */
+static void test_detect_sku(void **state)
+{
+	const struct sku_policy *sku;
+	const char *source;
+	char err[512] = "";
+	struct copy c;
+	struct root r;
+
+	(void)state;
+	NEED_FIXTURES();
+	copy_fixture("nd96isr-h200-v5-numa-none", &c);
+	assert_int_equal(root_init(&r, c.root), 0);
+	put_file(&c, "proc/interrupts", "garbage\n");
+	sku = affinity_detect_sku(&r, &source, err, sizeof(err));
+	assert_non_null(sku);
+	assert_string_equal(sku->name, "ND H200 v5");
+	assert_string_equal(source, "imds");
+	assert_string_equal(err, "");
+
+	remove_path(&c, "var/lib/azl-agent/imds-compute.json");
+	assert_null(affinity_detect_sku(&r, &source, err, sizeof(err)));
+	assert_string_equal(source, "none");
+	assert_non_null(strstr(err, "interrupts"));
+	copy_remove(&c);
+
+	copy_fixture("nd96isr-h200-v5-numa-none", &c);
+	assert_int_equal(root_init(&r, c.root), 0);
+	remove_path(&c, "var/lib/azl-agent/imds-compute.json");
+	sku = affinity_detect_sku(&r, &source, err, sizeof(err));
+	assert_non_null(sku);
+	assert_string_equal(source, "topology");
+	copy_remove(&c);
+}
+
 static void test_not_hyperv(void **state)
 {
 	struct aff_input in;
@@ -967,6 +1006,7 @@ int main(void)
 		cmocka_unit_test(test_nd96),
 		cmocka_unit_test(test_nd96_numa_none),
 		cmocka_unit_test(test_nd96_sku_from_topology),
+		cmocka_unit_test(test_detect_sku),
 		cmocka_unit_test(test_not_hyperv),
 		cmocka_unit_test(test_excluded_cpus),
 		cmocka_unit_test(test_nohz_null),
