@@ -12,6 +12,7 @@
 #include <net/genetlink.h>
 
 #include "../include/azl_compat.h"
+#include "../include/azl_genl.h"
 #include "azl_accel.h"
 
 /* Inside a NODE_ENTRY. */
@@ -63,14 +64,10 @@ static int azl_fill_dev(struct sk_buff *skb, struct netlink_callback *cb,
 			u8 cmd, const struct azl_accel_dev *d)
 {
 	struct pci_dev *pdev = d->pdev;
-	void *hdr = cb ? genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-				     &azl_accel_family, NLM_F_MULTI, cmd)
-		       : genlmsg_put(skb, 0, 0, &azl_accel_family, 0, cmd);
+	void *hdr = azl_genl_put(skb, cb, &azl_accel_family, cmd);
 
 	if (!hdr)
 		return -EMSGSIZE;
-	if (cb)
-		genl_dump_check_consistent(cb, hdr);
 	if (nla_put_string(skb, AZL_ACCEL_A_BDF, pci_name(pdev)) ||
 	    nla_put_u32(skb, AZL_ACCEL_A_DOMAIN, pci_domain_nr(pdev->bus)) ||
 	    nla_put_u16(skb, AZL_ACCEL_A_VENDOR, pdev->vendor) ||
@@ -92,18 +89,8 @@ void azl_accel_notify(const struct azl_accel_dev *d, u8 cmd)
 {
 	struct sk_buff *skb;
 
-	if (!genl_has_listeners(&azl_accel_family, &init_net,
-				AZL_ACCEL_MCGRP_EVENTS_IDX))
-		return;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!skb)
-		return;
-	if (azl_fill_dev(skb, NULL, cmd, d)) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_multicast(&azl_accel_family, skb, 0, AZL_ACCEL_MCGRP_EVENTS_IDX,
-			  GFP_KERNEL);
+	azl_genl_notify(&azl_accel_family, AZL_ACCEL_MCGRP_EVENTS_IDX, skb,
+			azl_fill_dev(skb, NULL, cmd, d));
 }
 
 /*
@@ -131,10 +118,7 @@ static int azl_dump_devices(struct sk_buff *skb, struct netlink_callback *cb)
 	}
 	mutex_unlock(&azl_accel_lock);
 	cb->args[0] = i;
-	/* A full skb ends this part; the core calls us again for the rest. */
-	if (ret == -EMSGSIZE && skb->len)
-		return skb->len;
-	return ret ? ret : skb->len;
+	return azl_genl_dump_done(skb, ret);
 }
 
 /* One message with the whole table: at most 256 small entries. */
@@ -240,8 +224,6 @@ static int azl_set_policy(struct sk_buff *skb, struct genl_info *info)
 {
 	struct azl_accel_entry *e;
 	unsigned int n, count;
-	struct sk_buff *msg;
-	void *hdr;
 	int ret;
 
 	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
@@ -261,16 +243,7 @@ static int azl_set_policy(struct sk_buff *skb, struct genl_info *info)
 	kfree(e);
 	if (ret)
 		return ret;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &azl_accel_family, 0, info->genlhdr->cmd);
-	if (!hdr || nla_put_u32(msg, AZL_ACCEL_A_APPLIED_COUNT, count)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return azl_genl_reply_u32(info, &azl_accel_family, AZL_ACCEL_A_APPLIED_COUNT, count);
 }
 
 static const struct genl_ops azl_accel_ops[] = {

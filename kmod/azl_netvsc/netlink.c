@@ -14,6 +14,7 @@
 #include <net/genetlink.h>
 
 #include "../include/azl_compat.h"
+#include "../include/azl_genl.h"
 #include "azl_netvsc.h"
 
 static struct netlink_range_validation azl_ring_range = {
@@ -77,14 +78,10 @@ static int azl_fill_dev(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd
 {
 	struct net_device *dev = d->dev;
 	struct device *parent = dev->dev.parent;
-	void *hdr = cb ? genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-				     &azl_netvsc_family, NLM_F_MULTI, cmd)
-		       : genlmsg_put(skb, 0, 0, &azl_netvsc_family, 0, cmd);
+	void *hdr = azl_genl_put(skb, cb, &azl_netvsc_family, cmd);
 
 	if (!hdr)
 		return -EMSGSIZE;
-	if (cb)
-		genl_dump_check_consistent(cb, hdr);
 	if (nla_put_u32(skb, AZL_NETVSC_A_IFINDEX, dev->ifindex) ||
 	    nla_put_string(skb, AZL_NETVSC_A_IFNAME, dev->name) ||
 	    nla_put_u8(skb, AZL_NETVSC_A_KIND, d->state == AZL_DEV_VF ? AZL_NETVSC_KIND_VF
@@ -112,17 +109,10 @@ void azl_netvsc_notify(struct azl_netvsc_dev *d, u8 cmd)
 {
 	struct sk_buff *skb;
 
-	if (!azl_netvsc_live ||
-	    !genl_has_listeners(&azl_netvsc_family, &init_net, AZL_NETVSC_MCGRP_EVENTS_IDX))
+	if (!azl_netvsc_live)
 		return;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!skb)
-		return;
-	if (azl_fill_dev(skb, NULL, cmd, d, cmd == AZL_NETVSC_CMD_APPLIED)) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_multicast(&azl_netvsc_family, skb, 0, AZL_NETVSC_MCGRP_EVENTS_IDX, GFP_KERNEL);
+	azl_genl_notify(&azl_netvsc_family, AZL_NETVSC_MCGRP_EVENTS_IDX, skb,
+			azl_fill_dev(skb, NULL, cmd, d, cmd == AZL_NETVSC_CMD_APPLIED));
 }
 
 /*
@@ -153,10 +143,7 @@ static int azl_dump_devices(struct sk_buff *skb, struct netlink_callback *cb)
 	}
 	rtnl_unlock();
 	cb->args[0] = i;
-	/* A full skb ends this part; the core calls us again for the rest. */
-	if (ret == -EMSGSIZE && skb->len)
-		return skb->len;
-	return ret ? ret : skb->len;
+	return azl_genl_dump_done(skb, ret);
 }
 
 static int azl_put_policy(struct sk_buff *msg)
@@ -182,8 +169,7 @@ static int azl_put_policy(struct sk_buff *msg)
 	return 0;
 }
 
-/* A reply to @info built by @fill, or @fill's error. */
-static int azl_reply(struct genl_info *info, int (*fill)(struct sk_buff *msg, u32 arg), u32 arg)
+static int azl_get_policy(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	void *hdr;
@@ -192,28 +178,13 @@ static int azl_reply(struct genl_info *info, int (*fill)(struct sk_buff *msg, u3
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &azl_netvsc_family, 0, info->genlhdr->cmd);
-	ret = hdr ? fill(msg, arg) : -EMSGSIZE;
+	ret = hdr ? azl_put_policy(msg) : -EMSGSIZE;
 	if (ret) {
 		nlmsg_free(msg);
 		return ret;
 	}
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
-}
-
-static int azl_fill_policy(struct sk_buff *msg, u32 unused)
-{
-	return azl_put_policy(msg);
-}
-
-static int azl_fill_count(struct sk_buff *msg, u32 count)
-{
-	return nla_put_u32(msg, AZL_NETVSC_A_APPLIED_COUNT, count);
-}
-
-static int azl_get_policy(struct sk_buff *skb, struct genl_info *info)
-{
-	return azl_reply(info, azl_fill_policy, 0);
 }
 
 /* Read the knobs a request carries into @p; returns the knob mask. */
@@ -287,7 +258,7 @@ static int azl_set_policy(struct sk_buff *skb, struct genl_info *info)
 	azl_merge(&azl_netvsc_policy, &p, mask);
 	count = azl_netvsc_policy_changed(mask);
 	rtnl_unlock();
-	return azl_reply(info, azl_fill_count, count);
+	return azl_genl_reply_u32(info, &azl_netvsc_family, AZL_NETVSC_A_APPLIED_COUNT, count);
 }
 
 static const struct genl_ops azl_netvsc_ops[] = {

@@ -24,6 +24,7 @@
 #include <net/xdp_sock_drv.h>
 
 #include "../include/azl_compat.h"
+#include "../include/azl_hv_channels.h"
 #include "azl_netvsc.h"
 
 /* ---- the channel counts image validation accepts ---- */
@@ -341,8 +342,9 @@ out:
  * The target CPU of each VMBus channel of a synthetic NIC, by sub-channel
  * index (0 is the primary; netvsc's queue i is channel i), or -1.  The
  * channels are the kobjects of the device's "channels" kset, read under
- * the kset's lock as azl_vmbus does; the VMBus device outlives its
- * registered netdev, and RTNL keeps the netdev registered.
+ * the kset's lock with the accessor azl_vmbus uses (azl_hv_channels.h); the
+ * VMBus device outlives its registered netdev, and RTNL keeps the netdev
+ * registered.
  */
 static void azl_vmbus_channel_cpus(struct net_device *dev, int *cpu, unsigned int n)
 {
@@ -355,13 +357,13 @@ static void azl_vmbus_channel_cpus(struct net_device *dev, int *cpu, unsigned in
 		cpu[i] = -1;
 	if (!parent || !parent->bus || strcmp(parent->bus->name, "vmbus"))
 		return;
-	/* Set just after the driver's probe; NULL until then. */
-	kset = READ_ONCE(device_to_hv_device(parent)->channels_kset);
+	/* The channels appear just after the driver's probe; none until then. */
+	kset = azl_hv_channels_kset(device_to_hv_device(parent));
 	if (!kset)
 		return;
 	spin_lock(&kset->list_lock);
 	list_for_each_entry(k, &kset->list, entry) {
-		const struct vmbus_channel *c = container_of(k, struct vmbus_channel, kobj);
+		const struct vmbus_channel *c = azl_hv_kobj_channel(k);
 		u16 idx = c->offermsg.offer.sub_channel_index;
 		u32 target = READ_ONCE(c->target_cpu);
 

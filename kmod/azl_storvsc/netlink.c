@@ -12,6 +12,7 @@
 #include <scsi/scsi_host.h>
 
 #include "../include/azl_compat.h"
+#include "../include/azl_genl.h"
 #include "../include/uapi/azl_storvsc.h"
 #include "azl_storvsc.h"
 
@@ -64,14 +65,10 @@ static int azl_fill_dev(struct sk_buff *skb, struct netlink_callback *cb,
 {
 	struct scsi_device *sdev = d->sdev;
 	struct device *parent = sdev->host->shost_gendev.parent;
-	void *hdr = cb ? genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-				     &azl_storvsc_family, NLM_F_MULTI, cmd)
-		       : genlmsg_put(skb, 0, 0, &azl_storvsc_family, 0, cmd);
+	void *hdr = azl_genl_put(skb, cb, &azl_storvsc_family, cmd);
 
 	if (!hdr)
 		return -EMSGSIZE;
-	if (cb)
-		genl_dump_check_consistent(cb, hdr);
 	if (nla_put_u32(skb, AZL_STORVSC_A_HOST, sdev->host->host_no) ||
 	    nla_put_u32(skb, AZL_STORVSC_A_CHANNEL, sdev->channel) ||
 	    nla_put_u32(skb, AZL_STORVSC_A_TARGET, sdev->id) ||
@@ -92,18 +89,8 @@ void azl_storvsc_notify_applied(struct azl_storvsc_dev *d)
 {
 	struct sk_buff *skb;
 
-	if (!genl_has_listeners(&azl_storvsc_family, &init_net,
-				AZL_STORVSC_MCGRP_EVENTS_IDX))
-		return;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!skb)
-		return;
-	if (azl_fill_dev(skb, NULL, AZL_STORVSC_CMD_APPLIED, d)) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_multicast(&azl_storvsc_family, skb, 0,
-			  AZL_STORVSC_MCGRP_EVENTS_IDX, GFP_KERNEL);
+	azl_genl_notify(&azl_storvsc_family, AZL_STORVSC_MCGRP_EVENTS_IDX, skb,
+			azl_fill_dev(skb, NULL, AZL_STORVSC_CMD_APPLIED, d));
 }
 
 /*
@@ -131,10 +118,7 @@ static int azl_dump_devices(struct sk_buff *skb, struct netlink_callback *cb)
 	}
 	mutex_unlock(&azl_storvsc_lock);
 	cb->args[0] = i;
-	/* A full skb ends this part; the core calls us again for the rest. */
-	if (ret == -EMSGSIZE && skb->len)
-		return skb->len;
-	return ret ? ret : skb->len;
+	return azl_genl_dump_done(skb, ret);
 }
 
 struct azl_policy_dump {
@@ -147,13 +131,11 @@ static int azl_fill_layer(struct azl_policy_dump *pd, bool has_host, u32 host,
 			  bool has_lun, u64 lun, const struct azl_storvsc_policy *p)
 {
 	struct sk_buff *skb = pd->skb;
-	void *hdr = genlmsg_put(skb, NETLINK_CB(pd->cb->skb).portid,
-				pd->cb->nlh->nlmsg_seq, &azl_storvsc_family,
-				NLM_F_MULTI, AZL_STORVSC_CMD_GET_POLICY);
+	void *hdr = azl_genl_put(skb, pd->cb, &azl_storvsc_family,
+				 AZL_STORVSC_CMD_GET_POLICY);
 
 	if (!hdr)
 		return -EMSGSIZE;
-	genl_dump_check_consistent(pd->cb, hdr);
 	if ((has_host && nla_put_u32(skb, AZL_STORVSC_A_HOST, host)) ||
 	    (has_lun && nla_put_u64_64bit(skb, AZL_STORVSC_A_LUN, lun,
 					  AZL_STORVSC_A_PAD)) ||
@@ -187,9 +169,7 @@ static int azl_dump_policy(struct sk_buff *skb, struct netlink_callback *cb)
 	if (!ret)
 		ret = azl_storvsc_rules_walk(cb->args[0] - 1, azl_fill_rule, &pd);
 	mutex_unlock(&azl_storvsc_lock);
-	if (ret == -EMSGSIZE && skb->len)
-		return skb->len;
-	return ret ? ret : skb->len;
+	return azl_genl_dump_done(skb, ret);
 }
 
 /* Read the knobs a request carries into @p; returns the knob mask. */
@@ -215,19 +195,8 @@ static unsigned int azl_parse_knobs(struct nlattr **attrs,
 
 static int azl_reply_count(struct genl_info *info, unsigned int count)
 {
-	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	void *hdr;
-
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &azl_storvsc_family, 0,
-				info->genlhdr->cmd);
-	if (!hdr || nla_put_u32(msg, AZL_STORVSC_A_APPLIED_COUNT, count)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return azl_genl_reply_u32(info, &azl_storvsc_family,
+				  AZL_STORVSC_A_APPLIED_COUNT, count);
 }
 
 /*

@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 
+#include "../include/azl_hv_channels.h"
 #include "azl_vmbus.h"
 
 DEFINE_MUTEX(azl_vmbus_lock);
@@ -81,15 +82,6 @@ struct azl_vmbus_chan_snap *azl_vmbus_snapshot_alloc(void)
 			      GFP_KERNEL);
 }
 
-/* The kset of @hdev's channels, or NULL before the primary joined it. */
-static struct kset *azl_channels_kset(struct hv_device *hdev)
-{
-	struct kobject *primary = &hdev->channel->kobj;
-
-	/* Only a primary that joined its kset pins the kset for us. */
-	return primary->state_in_sysfs ? primary->kset : NULL;
-}
-
 static void azl_snap_one(struct azl_vmbus_chan_snap *s, const struct vmbus_channel *c)
 {
 	s->relid = c->offermsg.child_relid;
@@ -119,7 +111,7 @@ static int azl_snap_cmp(const void *a, const void *b)
  */
 int azl_vmbus_snapshot(struct hv_device *hdev, struct azl_vmbus_chan_snap *snap)
 {
-	struct kset *kset = azl_channels_kset(hdev);
+	struct kset *kset = azl_hv_channels_kset(hdev);
 	struct kobject *k;
 	int n = 0;
 
@@ -132,7 +124,7 @@ int azl_vmbus_snapshot(struct hv_device *hdev, struct azl_vmbus_chan_snap *snap)
 				       AZL_VMBUS_MAX_CHANNELS);
 			break;
 		}
-		azl_snap_one(&snap[n++], container_of(k, struct vmbus_channel, kobj));
+		azl_snap_one(&snap[n++], azl_hv_kobj_channel(k));
 	}
 	spin_unlock(&kset->list_lock);
 	sort(snap, n, sizeof(*snap), azl_snap_cmp, NULL);
@@ -150,7 +142,7 @@ int azl_vmbus_ring_avail(struct hv_device *hdev, u32 relid, u32 *out_write_avail
 			 u32 *in_read_avail)
 {
 	struct hv_ring_buffer_debug_info out, in;
-	struct kset *kset = azl_channels_kset(hdev);
+	struct kset *kset = azl_hv_channels_kset(hdev);
 	struct vmbus_channel *chan = NULL;
 	struct kobject *k;
 	int ret;
@@ -159,7 +151,7 @@ int azl_vmbus_ring_avail(struct hv_device *hdev, u32 relid, u32 *out_write_avail
 		return -ENOENT;
 	spin_lock(&kset->list_lock);
 	list_for_each_entry(k, &kset->list, entry) {
-		struct vmbus_channel *c = container_of(k, struct vmbus_channel, kobj);
+		struct vmbus_channel *c = azl_hv_kobj_channel(k);
 
 		if (c->offermsg.child_relid == relid && !READ_ONCE(c->rescind) &&
 		    kobject_get_unless_zero(k)) {

@@ -10,6 +10,7 @@
 #include <net/genetlink.h>
 
 #include "../include/azl_compat.h"
+#include "../include/azl_genl.h"
 #include "../include/uapi/azl_vmbus.h"
 #include "azl_vmbus.h"
 
@@ -88,21 +89,25 @@ static int azl_put_channel(struct sk_buff *skb, struct hv_device *hdev,
 	return 0;
 }
 
-static void azl_multicast(struct sk_buff *skb)
-{
-	genlmsg_multicast(&azl_vmbus_family, skb, 0, AZL_VMBUS_MCGRP_EVENTS_IDX,
-			  GFP_KERNEL);
-}
-
-static bool azl_listening(void)
-{
-	return genl_has_listeners(&azl_vmbus_family, &init_net,
-				  AZL_VMBUS_MCGRP_EVENTS_IDX);
-}
-
 void azl_vmbus_notify_device(struct azl_vmbus_dev *d, u8 cmd)
 {
 	azl_vmbus_notify_channel(d, cmd, NULL, NULL);
+}
+
+/* One event message; the caller drops @skb on an error. */
+static int azl_fill_event(struct sk_buff *skb, struct azl_vmbus_dev *d, u8 cmd,
+			  const struct azl_vmbus_chan_id *id,
+			  const struct azl_vmbus_chan_snap *snap)
+{
+	void *hdr = azl_genl_put(skb, NULL, &azl_vmbus_family, cmd);
+
+	if (!hdr || azl_put_device(skb, d) ||
+	    (id && (nla_put_u32(skb, AZL_VMBUS_A_CHAN_RELID, id->relid) ||
+		    nla_put_u16(skb, AZL_VMBUS_A_CHAN_SUBCHANNEL, id->subchannel))) ||
+	    (snap && nla_put_u32(skb, AZL_VMBUS_A_CHAN_TARGET_CPU, snap->target_cpu)))
+		return -EMSGSIZE;
+	genlmsg_end(skb, hdr);
+	return 0;
 }
 
 /*
@@ -114,35 +119,18 @@ void azl_vmbus_notify_channel(struct azl_vmbus_dev *d, u8 cmd,
 			      const struct azl_vmbus_chan_snap *snap)
 {
 	struct sk_buff *skb;
-	void *hdr;
 
-	if (!azl_listening())
-		return;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!skb)
-		return;
-	hdr = genlmsg_put(skb, 0, 0, &azl_vmbus_family, 0, cmd);
-	if (!hdr || azl_put_device(skb, d) ||
-	    (id && (nla_put_u32(skb, AZL_VMBUS_A_CHAN_RELID, id->relid) ||
-		    nla_put_u16(skb, AZL_VMBUS_A_CHAN_SUBCHANNEL, id->subchannel))) ||
-	    (snap && nla_put_u32(skb, AZL_VMBUS_A_CHAN_TARGET_CPU, snap->target_cpu))) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	azl_multicast(skb);
+	azl_genl_notify(&azl_vmbus_family, AZL_VMBUS_MCGRP_EVENTS_IDX, skb,
+			azl_fill_event(skb, d, cmd, id, snap));
 }
 
 static int azl_fill_channel(struct sk_buff *skb, struct netlink_callback *cb,
 			    struct azl_vmbus_dev *d, const struct azl_vmbus_chan_snap *c)
 {
-	void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-				&azl_vmbus_family, NLM_F_MULTI,
-				AZL_VMBUS_CMD_GET_CHANNELS);
+	void *hdr = azl_genl_put(skb, cb, &azl_vmbus_family, AZL_VMBUS_CMD_GET_CHANNELS);
 
 	if (!hdr)
 		return -EMSGSIZE;
-	genl_dump_check_consistent(cb, hdr);
 	if (azl_put_device(skb, d) || azl_put_channel(skb, d->hdev, c)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -197,9 +185,7 @@ static int azl_dump_channels(struct sk_buff *skb, struct netlink_callback *cb)
 	}
 	mutex_unlock(&azl_vmbus_lock);
 	kvfree(snap);
-	if (ret == -EMSGSIZE && skb->len)
-		return skb->len;
-	return ret ? ret : skb->len;
+	return azl_genl_dump_done(skb, ret);
 }
 
 static const struct genl_ops azl_vmbus_ops[] = {
