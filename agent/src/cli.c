@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "genl_client.h"
 #include "provisioning_report.h"
 #include "root.h"
 #include "sysfile.h"
@@ -162,4 +163,31 @@ int cli_option_u32(const char *arg, unsigned long long max, const char *option, 
 	if (ret == 0)
 		*out = (uint32_t)v;
 	return ret;
+}
+
+int cli_open_module(struct genl_client *c, int (*open)(struct genl_client *c),
+		    const char *module)
+{
+	int ret = open(c);
+
+	if (ret == -ENOENT) {
+		fprintf(stderr, "azl-agent: the %s module is not loaded (modprobe %s)\n", module,
+			module);
+		return 3;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "azl-agent: cannot reach generic netlink: %s\n", strerror(-ret));
+		return 2;
+	}
+	return 0;
+}
+
+int cli_module_refused(const struct genl_client *c, const char *what, int err)
+{
+	char why[sizeof(c->error) + 64];
+
+	/* The family is named after its module. */
+	fprintf(stderr, "azl-agent: %s refused %s: %s\n", c->name, what,
+		genl_client_describe(c, err, why, sizeof(why)));
+	return 1;
 }

@@ -25,6 +25,22 @@ int cli_option_number(const char *arg, unsigned long long max, const char *optio
 /* The same into a uint32_t (@max must fit). */
 int cli_option_u32(const char *arg, unsigned long long max, const char *option, uint32_t *out);
 
+struct genl_client;
+
+/*
+ * Open a kernel module's generic netlink family with @open (storvsc_open,
+ * netvsc_open, ...).  0, or the exit status after a message naming
+ * @module: 3 when it is not loaded, 2 when generic netlink is out of reach.
+ */
+int cli_open_module(struct genl_client *c, int (*open)(struct genl_client *c),
+		    const char *module);
+/*
+ * The module's refusal of @what, with its own words when it gave some
+ * ("azl-agent: azl_netvsc refused the change: Invalid argument: ...").
+ * Returns 1, the commands' exit status for it.
+ */
+int cli_module_refused(const struct genl_client *c, const char *what, int err);
+
 /*
  * `provision` and `deprovision` live in a program of their own,
  * azl-agent-provision: they need libcurl and libxml2 (and what those pull

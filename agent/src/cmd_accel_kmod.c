@@ -17,6 +17,7 @@
 #include <azl_accel.h>
 
 #include "affinity.h"
+#include "cli.h"
 #include "commands.h"
 #include "config.h"
 #include "escape.h"
@@ -241,14 +242,6 @@ static void print_json(const struct accel_node_entry *t, size_t nt,
 	json_object_put(o);
 }
 
-/* The kernel's refusal, with its own words when it gave some. */
-static int report_refusal(const struct genl_client *c, const char *what, int err)
-{
-	fprintf(stderr, "azl-agent: azl_accel refused %s: %s%s%s\n", what, strerror(-err),
-		c->error[0] ? ": " : "", c->error);
-	return 1;
-}
-
 static int accel_show(struct genl_client *c, bool json)
 {
 	_cleanup_free_ struct accel_node_entry *t = NULL;
@@ -257,10 +250,10 @@ static int accel_show(struct genl_client *c, bool json)
 	int ret = accel_get_policy(c, &t, &nt);
 
 	if (ret < 0)
-		return report_refusal(c, "the table request", ret);
+		return cli_module_refused(c, "the table request", ret);
 	ret = accel_get_devices(c, &d, &nd);
 	if (ret < 0)
-		return report_refusal(c, "the device dump", ret);
+		return cli_module_refused(c, "the device dump", ret);
 	if (json)
 		print_json(t, nt, d, nd);
 	else
@@ -341,7 +334,7 @@ static int accel_set(struct genl_client *c, const struct accel_args *a)
 
 	ret = accel_set_policy(c, a->e, a->n, &applied);
 	if (ret < 0)
-		return report_refusal(c, "the table", ret);
+		return cli_module_refused(c, "the table", ret);
 	printf("table of %zu entr%s; %" PRIu32 " device%s without a driver change%s node at the next bind\n",
 	       a->n, a->n == 1 ? "y" : "ies", applied, applied == 1 ? "" : "s",
 	       applied == 1 ? "s" : "");
@@ -367,16 +360,10 @@ int cmd_accel_kmod(const struct global_options *g, int argc, char **argv)
 		free(a);
 		return 1;
 	}
-	ret = accel_open(&c);
-	if (ret == -ENOENT) {
-		fprintf(stderr, "azl-agent: the azl_accel module is not loaded (modprobe azl_accel)\n");
+	ret = cli_open_module(&c, accel_open, AZL_ACCEL_GENL_NAME);
+	if (ret) {
 		free(a);
-		return 3;
-	}
-	if (ret < 0) {
-		fprintf(stderr, "azl-agent: cannot reach generic netlink: %s\n", strerror(-ret));
-		free(a);
-		return 2;
+		return ret;
 	}
 	ret = strcmp(a->verb, "show") == 0 ? accel_show(&c, a->json) : accel_set(&c, a);
 	genl_client_close(&c);

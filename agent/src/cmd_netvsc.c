@@ -45,14 +45,8 @@ struct netvsc_args {
 
 static int parse_switch(const char *arg, const char *name, bool *out)
 {
-	if (!strcmp(arg, "on") || !strcmp(arg, "yes") || !strcmp(arg, "1")) {
-		*out = true;
+	if (parse_bool(arg, out) == 0)
 		return 0;
-	}
-	if (!strcmp(arg, "off") || !strcmp(arg, "no") || !strcmp(arg, "0")) {
-		*out = false;
-		return 0;
-	}
 	fprintf(stderr, "azl-agent: --%s wants on or off, not '%s'\n", name, arg);
 	return -EINVAL;
 }
@@ -124,40 +118,6 @@ static int parse_netvsc_args(int argc, char **argv, struct netvsc_args *a)
 	return 0;
 }
 
-/* "ok", the errno's name, or the number. */
-static const char *result_text(int32_t r, char *buf, size_t size)
-{
-	const char *name = r < 0 ? strerrorname_np(-r) : NULL;
-
-	if (r == 0)
-		return "ok";
-	if (name)
-		return name;
-	snprintf(buf, size, "%" PRId32, r);
-	return buf;
-}
-
-/*
- * A VF's master: by name from the same dump, else from the kernel, else
- * "#N".  Names are escaped (escape.h): Linux lets them hold control bytes.
- */
-static void master_text(uint32_t ifindex, const struct netvsc_dev *devs, size_t n, char *buf,
-			size_t size)
-{
-	char name[IF_NAMESIZE];
-
-	for (size_t i = 0; i < n; i++) {
-		if (devs[i].ifindex == ifindex) {
-			escape_controls(devs[i].ifname, buf, size);
-			return;
-		}
-	}
-	if (if_indextoname(ifindex, name))
-		escape_controls(name, buf, size);
-	else
-		snprintf(buf, size, "#%" PRIu32, ifindex);
-}
-
 static void print_number(const char *name, uint32_t v)
 {
 	if (v)
@@ -188,16 +148,17 @@ static void print_text(const struct netvsc_policy *p, const struct netvsc_dev *d
 
 		escape_controls(d->ifname, name, sizeof(name));
 		if (d->kind == AZL_NETVSC_KIND_VF)
-			master_text(d->master, devs, n, master, sizeof(master));
+			netvsc_master_name(d->master, devs, n, master, sizeof(master));
 		if (d->numa_node >= 0)
 			snprintf(node, sizeof(node), "%" PRId32, d->numa_node);
 		if (d->has_channels)
 			snprintf(ch, sizeof(ch), "%" PRIu32 "/%" PRIu32, d->channels, d->max_channels);
 		if (d->has_rings)
 			snprintf(rings, sizeof(rings), "%" PRIu32 "/%" PRIu32, d->rx_ring, d->tx_ring);
-		snprintf(res, sizeof(res), "%s/%s/%s", result_text(d->result_channels, r1, sizeof(r1)),
-			 result_text(d->result_rings, r2, sizeof(r2)),
-			 result_text(d->result_xps, r3, sizeof(r3)));
+		snprintf(res, sizeof(res), "%s/%s/%s",
+			 netvsc_result_name(d->result_channels, r1, sizeof(r1)),
+			 netvsc_result_name(d->result_rings, r2, sizeof(r2)),
+			 netvsc_result_name(d->result_xps, r3, sizeof(r3)));
 		printf("  %-15s %-9s  %-15s %4s  %8s  %11s  %-28s  %" PRIu32 "\n", name,
 		       netvsc_kind_name(d->kind), master, node, ch, rings, res, d->apply_count);
 	}
@@ -259,14 +220,6 @@ static void print_json(const struct netvsc_policy *p, const struct netvsc_dev *d
 	json_object_put(o);
 }
 
-/* The kernel's refusal, with its own words when it gave some. */
-static int report_refusal(const struct genl_client *c, const char *what, int err)
-{
-	fprintf(stderr, "azl-agent: azl_netvsc refused %s: %s%s%s\n", what, strerror(-err),
-		c->error[0] ? ": " : "", c->error);
-	return 1;
-}
-
 static int netvsc_show(struct genl_client *c, bool json)
 {
 	_cleanup_free_ struct netvsc_dev *devs = NULL;
@@ -275,10 +228,10 @@ static int netvsc_show(struct genl_client *c, bool json)
 	int ret = netvsc_get_policy(c, &p);
 
 	if (ret < 0)
-		return report_refusal(c, "the policy request", ret);
+		return cli_module_refused(c, "the policy request", ret);
 	ret = netvsc_get_devices(c, &devs, &n);
 	if (ret < 0)
-		return report_refusal(c, "the device dump", ret);
+		return cli_module_refused(c, "the device dump", ret);
 	if (json)
 		print_json(&p, devs, n);
 	else
@@ -294,7 +247,7 @@ static int netvsc_change(struct genl_client *c, const struct netvsc_policy *p)
 
 	ret = netvsc_set_policy(c, p, &applied);
 	if (ret < 0) {
-		report_refusal(c, "the change", ret);
+		cli_module_refused(c, "the change", ret);
 		/* Kernels before 6.2 cannot put the allowed counts in their message. */
 		if (ret == -EINVAL && (p->mask & NETVSC_KNOB_CHANNELS) &&
 		    netvsc_get_policy(c, &now) == 0) {
@@ -325,15 +278,9 @@ int cmd_netvsc(const struct global_options *g, int argc, char **argv)
 				"--xps or --vf-xps\n");
 		return 2;
 	}
-	ret = netvsc_open(&c);
-	if (ret == -ENOENT) {
-		fprintf(stderr, "azl-agent: the azl_netvsc module is not loaded (modprobe azl_netvsc)\n");
-		return 3;
-	}
-	if (ret < 0) {
-		fprintf(stderr, "azl-agent: cannot reach generic netlink: %s\n", strerror(-ret));
-		return 2;
-	}
+	ret = cli_open_module(&c, netvsc_open, AZL_NETVSC_GENL_NAME);
+	if (ret)
+		return ret;
 	ret = strcmp(a.verb, "show") == 0 ? netvsc_show(&c, a.json) : netvsc_change(&c, &a.policy);
 	genl_client_close(&c);
 	return ret;

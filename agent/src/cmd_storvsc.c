@@ -204,14 +204,6 @@ static void print_json(const struct storvsc_rule *rules, size_t nr,
 	json_object_put(o);
 }
 
-/* The kernel's refusal, with its own words when it gave some. */
-static int report_refusal(const struct genl_client *c, const char *what, int err)
-{
-	fprintf(stderr, "azl-agent: azl_storvsc refused %s: %s%s%s\n", what, strerror(-err),
-		c->error[0] ? ": " : "", c->error);
-	return 1;
-}
-
 static int storvsc_show(struct genl_client *c, bool json)
 {
 	_cleanup_free_ struct storvsc_rule *rules = NULL;
@@ -220,10 +212,10 @@ static int storvsc_show(struct genl_client *c, bool json)
 	int ret = storvsc_get_policy(c, &rules, &nr);
 
 	if (ret < 0)
-		return report_refusal(c, "the policy dump", ret);
+		return cli_module_refused(c, "the policy dump", ret);
 	ret = storvsc_get_devices(c, &devs, &nd);
 	if (ret < 0)
-		return report_refusal(c, "the disk dump", ret);
+		return cli_module_refused(c, "the disk dump", ret);
 	if (json)
 		print_json(rules, nr, devs, nd);
 	else
@@ -248,7 +240,7 @@ static int storvsc_change(struct genl_client *c, const struct storvsc_args *a)
 	ret = set ? storvsc_set_policy(c, &a->rule, &applied)
 		  : storvsc_del_policy(c, &a->rule, &applied);
 	if (ret < 0)
-		return report_refusal(c, set ? "the change" : "the removal", ret);
+		return cli_module_refused(c, set ? "the change" : "the removal", ret);
 	printf("applied to %" PRIu32 " disk%s\n", applied, applied == 1 ? "" : "s");
 	return 0;
 }
@@ -264,15 +256,9 @@ int cmd_storvsc(const struct global_options *g, int argc, char **argv)
 		storvsc_usage(stderr);
 		return 2;
 	}
-	ret = storvsc_open(&c);
-	if (ret == -ENOENT) {
-		fprintf(stderr, "azl-agent: the azl_storvsc module is not loaded (modprobe azl_storvsc)\n");
-		return 3;
-	}
-	if (ret < 0) {
-		fprintf(stderr, "azl-agent: cannot reach generic netlink: %s\n", strerror(-ret));
-		return 2;
-	}
+	ret = cli_open_module(&c, storvsc_open, AZL_STORVSC_GENL_NAME);
+	if (ret)
+		return ret;
 	ret = strcmp(a.verb, "show") == 0 ? storvsc_show(&c, a.json) : storvsc_change(&c, &a);
 	genl_client_close(&c);
 	return ret;

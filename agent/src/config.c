@@ -4,7 +4,6 @@
 #include <ini.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <azl_netvsc.h>
 #include <azl_storvsc.h>
@@ -71,20 +70,6 @@ struct config_parse {
 	char *err;
 	size_t errlen;
 };
-
-static int parse_bool(const char *v, bool *out)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-
-	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcasecmp(v, yes[i]) == 0)
-			return *out = true, 0;
-		if (strcasecmp(v, no[i]) == 0)
-			return *out = false, 0;
-	}
-	return -EINVAL;
-}
 
 static int parse_renderer(const char *v, enum ip_renderer *out)
 {

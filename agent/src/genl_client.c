@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -102,8 +103,6 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	struct nlattr *tb[st->c->maxattr + 1];
 	int ret;
 
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		st->interrupted = true;
 	if (genl_parse_reply(nlh, st->c->maxattr, st->c->policy, tb) < 0) {
 		st->err = -EBADMSG;
 		return NL_STOP;
@@ -113,6 +112,20 @@ static int on_valid(struct nl_msg *msg, void *arg)
 		st->err = ret;
 		return NL_STOP;
 	}
+	return NL_OK;
+}
+
+/*
+ * A dump message flagged NLM_F_DUMP_INTR (the table changed under the
+ * dump): note it and go on to the end.  Without this callback libnl turns
+ * the flag into its own error, which would read as -EIO, not -EAGAIN.
+ */
+static int on_dump_intr(struct nl_msg *msg, void *arg)
+{
+	struct call_state *st = arg;
+
+	(void)msg;
+	st->interrupted = true;
 	return NL_OK;
 }
 
@@ -168,6 +181,7 @@ static struct nl_cb *call_callbacks(struct call_state *st)
 	if (!cb)
 		return NULL;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, st);
+	nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, on_dump_intr, st);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, st);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_finish, st);
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, st);
@@ -196,6 +210,104 @@ int genl_client_call(struct genl_client *c, struct nl_msg *msg,
 	if (ret < 0)
 		return -EIO;
 	return st.interrupted ? -EAGAIN : 0;
+}
+
+int genl_client_dump(struct genl_client *c, uint8_t cmd, genl_reply_fn on_reply,
+		     genl_reset_fn reset, void *ctx)
+{
+	int ret = -EAGAIN;
+
+	for (int tries = 0; tries < 3 && ret == -EAGAIN; tries++) {
+		struct nl_msg *msg = genl_client_msg(c, cmd, true);
+
+		reset(ctx);
+		if (!msg)
+			return -ENOMEM;
+		ret = genl_client_call(c, msg, on_reply, ctx);
+	}
+	if (ret < 0)
+		reset(ctx);
+	return ret;
+}
+
+/* A growing array filled by dump replies. */
+struct collect {
+	char *items;
+	size_t n, size;
+	genl_decode_fn decode;
+};
+
+static int collect_one(struct nlattr **tb, uint8_t cmd, void *ctx)
+{
+	struct collect *col = ctx;
+	char *grown;
+	int ret;
+
+	(void)cmd;
+	if (col->n >= GENL_DUMP_MAX_ITEMS)
+		return -E2BIG;
+	grown = realloc(col->items, (col->n + 1) * col->size);
+	if (!grown)
+		return -ENOMEM;
+	col->items = grown;
+	ret = col->decode(tb, grown + col->n * col->size);
+	if (ret < 0)
+		return ret;
+	col->n++;
+	return 0;
+}
+
+static void collect_reset(void *ctx)
+{
+	struct collect *col = ctx;
+
+	free(col->items);
+	col->items = NULL;
+	col->n = 0;
+}
+
+int genl_client_dump_all(struct genl_client *c, uint8_t cmd, size_t item_size,
+			 genl_decode_fn decode, void **items, size_t *n)
+{
+	struct collect col = { NULL, 0, item_size, decode };
+	int ret = genl_client_dump(c, cmd, collect_one, collect_reset, &col);
+
+	*items = col.items;
+	*n = col.n;
+	return ret;
+}
+
+struct u32_reply {
+	int attr;
+	uint32_t *out;
+};
+
+static int read_u32(struct nlattr **tb, uint8_t cmd, void *ctx)
+{
+	struct u32_reply *r = ctx;
+
+	(void)cmd;
+	if (tb[r->attr])
+		*r->out = nla_get_u32(tb[r->attr]);
+	return 0;
+}
+
+int genl_client_call_u32(struct genl_client *c, struct nl_msg *msg, int attr, uint32_t *out)
+{
+	struct u32_reply r = { attr, out };
+
+	/* on_valid's table has maxattr + 1 entries; the policy checked the length. */
+	if (attr < 0 || attr > c->maxattr) {
+		nlmsg_free(msg);
+		return -EINVAL;
+	}
+	return genl_client_call(c, msg, read_u32, &r);
+}
+
+const char *genl_client_describe(const struct genl_client *c, int err, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", strerror(-err), c->error[0] ? ": " : "", c->error);
+	return buf;
 }
 
 int genl_client_subscribe(struct genl_client *c, const char *group)

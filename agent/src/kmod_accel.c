@@ -11,8 +11,6 @@
 #include "kmod_accel.h"
 #include "kmod_accel_internal.h"
 
-#define ACCEL_MAX_DEVS 65536 /* a hostile or broken module cannot exhaust us */
-
 /* What a reply may carry; lengths are checked before any nla_get_*(). */
 struct nla_policy accel_reply_policy[AZL_ACCEL_A_MAX + 1] = {
 	[AZL_ACCEL_A_BDF] = { .type = NLA_STRING, .maxlen = AZL_ACCEL_BDF_LEN },
@@ -114,52 +112,18 @@ int accel_dev_from_attrs(struct nlattr **tb, struct accel_dev *d)
 	return 0;
 }
 
-struct dev_list {
-	struct accel_dev *items;
-	size_t n;
-};
-
-static int collect_dev(struct nlattr **tb, uint8_t cmd, void *ctx)
+static int decode_dev(struct nlattr **tb, void *item)
 {
-	struct dev_list *l = ctx;
-	struct accel_dev *grown;
-
-	(void)cmd;
-	if (l->n >= ACCEL_MAX_DEVS)
-		return -E2BIG;
-	grown = realloc(l->items, (l->n + 1) * sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	l->items = grown;
-	if (accel_dev_from_attrs(tb, &grown[l->n]) < 0)
-		return -EBADMSG;
-	l->n++;
-	return 0;
+	return accel_dev_from_attrs(tb, item);
 }
 
 int accel_get_devices(struct genl_client *c, struct accel_dev **devs, size_t *n)
 {
-	struct dev_list l = { NULL, 0 };
-	int ret = -EAGAIN;
+	void *items;
+	int ret = genl_client_dump_all(c, AZL_ACCEL_CMD_GET_DEVICES, sizeof(**devs), decode_dev,
+				       &items, n);
 
-	/* A dump interrupted by a change (NLM_F_DUMP_INTR) is retried. */
-	for (int tries = 0; tries < 3 && ret == -EAGAIN; tries++) {
-		struct nl_msg *msg = genl_client_msg(c, AZL_ACCEL_CMD_GET_DEVICES, true);
-
-		free(l.items);
-		l.items = NULL;
-		l.n = 0;
-		if (!msg)
-			return -ENOMEM;
-		ret = genl_client_call(c, msg, collect_dev, &l);
-	}
-	if (ret < 0) {
-		free(l.items);
-		l.items = NULL;
-		l.n = 0;
-	}
-	*devs = l.items;
-	*n = l.n;
+	*devs = items;
 	return ret;
 }
 
@@ -249,14 +213,6 @@ int accel_get_policy(struct genl_client *c, struct accel_node_entry **entries, s
 	return 0;
 }
 
-static int read_count(struct nlattr **tb, uint8_t cmd, void *ctx)
-{
-	(void)cmd;
-	if (tb[AZL_ACCEL_A_APPLIED_COUNT])
-		*(uint32_t *)ctx = nla_get_u32(tb[AZL_ACCEL_A_APPLIED_COUNT]);
-	return 0;
-}
-
 /* NODES { NODE_ENTRY { DOMAIN, NODE } x n }: 5 KiB for a full table. */
 static size_t table_bytes(size_t n)
 {
@@ -315,7 +271,7 @@ int accel_set_policy(struct genl_client *c, const struct accel_node_entry *entri
 	ret = accel_set_msg(c, entries, n, &msg);
 	if (ret < 0)
 		return ret;
-	return genl_client_call(c, msg, read_count, applied);
+	return genl_client_call_u32(c, msg, AZL_ACCEL_A_APPLIED_COUNT, applied);
 }
 
 static const char *event_name(uint8_t cmd)

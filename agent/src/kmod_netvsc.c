@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: MIT
 /* The azl_netvsc family: decode devices and the policy, push changes, format events. */
 #include <errno.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <azl_netvsc.h>
 
 #include "escape.h"
 #include "kmod_netvsc.h"
-
-#define NETVSC_MAX_DEVS 65536 /* a hostile or broken module cannot exhaust us */
 
 /*
  * What a reply may carry; lengths are checked before any nla_get_*().
@@ -126,54 +124,19 @@ int netvsc_policy_from_attrs(struct nlattr **tb, struct netvsc_policy *p)
 	return parse_allowed(tb[AZL_NETVSC_A_ALLOWED], p);
 }
 
-struct dev_list {
-	struct netvsc_dev *devs;
-	size_t n;
-};
-
-static int collect_dev(struct nlattr **tb, uint8_t cmd, void *ctx)
+static int decode_dev(struct nlattr **tb, void *item)
 {
-	struct dev_list *l = ctx;
-	struct netvsc_dev *grown;
-	int ret;
-
-	(void)cmd;
-	if (l->n >= NETVSC_MAX_DEVS)
-		return -E2BIG;
-	grown = realloc(l->devs, (l->n + 1) * sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	l->devs = grown;
-	ret = netvsc_dev_from_attrs(tb, &grown[l->n]);
-	if (ret < 0)
-		return ret;
-	l->n++;
-	return 0;
+	return netvsc_dev_from_attrs(tb, item);
 }
 
 /* A dump interrupted by a change (a NIC came or went) is retried. */
 int netvsc_get_devices(struct genl_client *c, struct netvsc_dev **devs, size_t *n)
 {
-	struct dev_list l = { NULL, 0 };
-	int ret = -EAGAIN;
+	void *items;
+	int ret = genl_client_dump_all(c, AZL_NETVSC_CMD_GET_DEVICES, sizeof(**devs), decode_dev,
+				       &items, n);
 
-	for (int tries = 0; tries < 3 && ret == -EAGAIN; tries++) {
-		struct nl_msg *msg = genl_client_msg(c, AZL_NETVSC_CMD_GET_DEVICES, true);
-
-		free(l.devs);
-		l.devs = NULL;
-		l.n = 0;
-		if (!msg)
-			return -ENOMEM;
-		ret = genl_client_call(c, msg, collect_dev, &l);
-	}
-	if (ret < 0) {
-		free(l.devs);
-		l.devs = NULL;
-		l.n = 0;
-	}
-	*devs = l.devs;
-	*n = l.n;
+	*devs = items;
 	return ret;
 }
 
@@ -208,14 +171,6 @@ int netvsc_get_policy(struct genl_client *c, struct netvsc_policy *p)
 	return ret;
 }
 
-static int read_applied(struct nlattr **tb, uint8_t cmd, void *ctx)
-{
-	(void)cmd;
-	if (tb[AZL_NETVSC_A_APPLIED_COUNT])
-		*(uint32_t *)ctx = nla_get_u32(tb[AZL_NETVSC_A_APPLIED_COUNT]);
-	return 0;
-}
-
 static int put_knobs(struct nl_msg *msg, const struct netvsc_policy *p)
 {
 	if ((p->mask & NETVSC_KNOB_CHANNELS) &&
@@ -245,7 +200,7 @@ int netvsc_set_policy(struct genl_client *c, const struct netvsc_policy *p, uint
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return genl_client_call(c, msg, read_applied, applied);
+	return genl_client_call_u32(c, msg, AZL_NETVSC_A_APPLIED_COUNT, applied);
 }
 
 static const char *event_name(uint8_t cmd)
@@ -260,8 +215,7 @@ static const char *event_name(uint8_t cmd)
 	return NULL;
 }
 
-/* "ok", or the errno's name ("EOPNOTSUPP"), or the number. */
-static const char *result_name(int32_t r, char *buf, size_t size)
+const char *netvsc_result_name(int32_t r, char *buf, size_t size)
 {
 	const char *name = r < 0 ? strerrorname_np(-r) : NULL;
 
@@ -269,23 +223,25 @@ static const char *result_name(int32_t r, char *buf, size_t size)
 		return "ok";
 	if (name)
 		return name;
-	snprintf(buf, size, "%d", r);
+	snprintf(buf, size, "%" PRId32, r);
 	return buf;
 }
 
-/*
- * The master by name while it exists here, else "#<ifindex>": events
- * outlive devices, and a unit test's ifindex names nothing.  Names are
- * escaped: Linux lets an interface's name hold control bytes.
- */
-static void master_name(uint32_t ifindex, char *buf, size_t size)
+void netvsc_master_name(uint32_t ifindex, const struct netvsc_dev *devs, size_t n, char *buf,
+			size_t size)
 {
 	char name[IF_NAMESIZE];
 
+	for (size_t i = 0; i < n; i++) {
+		if (devs[i].ifindex == ifindex) {
+			escape_controls(devs[i].ifname, buf, size);
+			return;
+		}
+	}
 	if (ifindex && if_indextoname(ifindex, name))
 		escape_controls(name, buf, size);
 	else
-		snprintf(buf, size, "#%u", ifindex);
+		snprintf(buf, size, "#%" PRIu32, ifindex);
 }
 
 int netvsc_event_format(struct nlattr **tb, uint8_t cmd, char *buf, size_t size)
@@ -305,7 +261,7 @@ int netvsc_event_format(struct nlattr **tb, uint8_t cmd, char *buf, size_t size)
 		snprintf(node, sizeof(node), "%d", d.numa_node);
 	n = (size_t)snprintf(buf, size, "netvsc %s %s", name, ifname);
 	if (n < size && d.kind == AZL_NETVSC_KIND_VF) {
-		master_name(d.master, master, sizeof(master));
+		netvsc_master_name(d.master, NULL, 0, master, sizeof(master));
 		n += (size_t)snprintf(buf + n, size - n, " master=%s", master);
 	}
 	if (n < size && cmd == AZL_NETVSC_CMD_APPLIED)
@@ -321,8 +277,8 @@ int netvsc_event_format(struct nlattr **tb, uint8_t cmd, char *buf, size_t size)
 		n += (size_t)snprintf(buf + n, size - n, " rings=%u/%u", d.rx_ring, d.tx_ring);
 	if (n < size)
 		snprintf(buf + n, size - n, " result=channels:%s,rings:%s,xps:%s applies=%u",
-			 result_name(d.result_channels, r1, sizeof(r1)),
-			 result_name(d.result_rings, r2, sizeof(r2)),
-			 result_name(d.result_xps, r3, sizeof(r3)), d.apply_count);
+			 netvsc_result_name(d.result_channels, r1, sizeof(r1)),
+			 netvsc_result_name(d.result_rings, r2, sizeof(r2)),
+			 netvsc_result_name(d.result_xps, r3, sizeof(r3)), d.apply_count);
 	return 0;
 }

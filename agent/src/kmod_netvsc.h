@@ -55,5 +55,15 @@ int netvsc_get_policy(struct genl_client *c, struct netvsc_policy *p);
 int netvsc_set_policy(struct genl_client *c, const struct netvsc_policy *p,
 		      uint32_t *applied);
 
+/* A device's result: "ok", the errno's name ("EOPNOTSUPP"), or the number in @buf. */
+const char *netvsc_result_name(int32_t r, char *buf, size_t size);
+/*
+ * A VF's master, escaped (Linux lets a name hold control bytes): its name
+ * in @devs (a dump; may be NULL), else its name here while it exists, else
+ * "#<ifindex>": events outlive devices, and a unit test's ifindex names nothing.
+ */
+void netvsc_master_name(uint32_t ifindex, const struct netvsc_dev *devs, size_t n, char *buf,
+			size_t size);
+
 /* One line describing an event ("netvsc vf-join eth1 master=eth0 ..."); <0 unknown. */
 int netvsc_event_format(struct nlattr **tb, uint8_t cmd, char *buf, size_t size);

@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* The azl_storvsc family: decode devices and policy layers, push changes. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <azl_storvsc.h>
 
 #include "kmod_storvsc.h"
-
-#define STORVSC_MAX_ITEMS 65536 /* a hostile or broken module cannot exhaust us */
 
 /* What a reply may carry; lengths are checked before any nla_get_*(). */
 struct nla_policy storvsc_reply_policy[AZL_STORVSC_A_MAX + 1] = {
@@ -87,33 +84,6 @@ int storvsc_rule_from_attrs(struct nlattr **tb, struct storvsc_rule *r)
 	return 0;
 }
 
-/* A growing array filled by dump callbacks. */
-struct collect {
-	void *items;
-	size_t n, size;
-	int (*decode)(struct nlattr **tb, void *item);
-};
-
-static int collect_one(struct nlattr **tb, uint8_t cmd, void *ctx)
-{
-	struct collect *c = ctx;
-	char *grown;
-	int ret;
-
-	(void)cmd;
-	if (c->n >= STORVSC_MAX_ITEMS)
-		return -E2BIG;
-	grown = realloc(c->items, (c->n + 1) * c->size);
-	if (!grown)
-		return -ENOMEM;
-	c->items = grown;
-	ret = c->decode(tb, grown + c->n * c->size);
-	if (ret < 0)
-		return ret;
-	c->n++;
-	return 0;
-}
-
 static int decode_dev(struct nlattr **tb, void *item)
 {
 	return storvsc_dev_from_attrs(tb, item);
@@ -124,55 +94,24 @@ static int decode_rule(struct nlattr **tb, void *item)
 	return storvsc_rule_from_attrs(tb, item);
 }
 
-/* Dump @cmd into @col; a dump interrupted by a change is retried. */
-static int dump(struct genl_client *gc, uint8_t cmd, struct collect *col)
-{
-	int ret = -EAGAIN;
-
-	for (int tries = 0; tries < 3 && ret == -EAGAIN; tries++) {
-		struct nl_msg *msg = genl_client_msg(gc, cmd, true);
-
-		free(col->items);
-		col->items = NULL;
-		col->n = 0;
-		if (!msg)
-			return -ENOMEM;
-		ret = genl_client_call(gc, msg, collect_one, col);
-	}
-	if (ret < 0) {
-		free(col->items);
-		col->items = NULL;
-		col->n = 0;
-	}
-	return ret;
-}
-
 int storvsc_get_devices(struct genl_client *c, struct storvsc_dev **devs, size_t *n)
 {
-	struct collect col = { NULL, 0, sizeof(**devs), decode_dev };
-	int ret = dump(c, AZL_STORVSC_CMD_GET_DEVICES, &col);
+	void *items;
+	int ret = genl_client_dump_all(c, AZL_STORVSC_CMD_GET_DEVICES, sizeof(**devs), decode_dev,
+				       &items, n);
 
-	*devs = col.items;
-	*n = col.n;
+	*devs = items;
 	return ret;
 }
 
 int storvsc_get_policy(struct genl_client *c, struct storvsc_rule **rules, size_t *n)
 {
-	struct collect col = { NULL, 0, sizeof(**rules), decode_rule };
-	int ret = dump(c, AZL_STORVSC_CMD_GET_POLICY, &col);
+	void *items;
+	int ret = genl_client_dump_all(c, AZL_STORVSC_CMD_GET_POLICY, sizeof(**rules), decode_rule,
+				       &items, n);
 
-	*rules = col.items;
-	*n = col.n;
+	*rules = items;
 	return ret;
-}
-
-static int read_count(struct nlattr **tb, uint8_t cmd, void *ctx)
-{
-	(void)cmd;
-	if (tb[AZL_STORVSC_A_APPLIED_COUNT])
-		*(uint32_t *)ctx = nla_get_u32(tb[AZL_STORVSC_A_APPLIED_COUNT]);
-	return 0;
 }
 
 static int put_scope(struct nl_msg *msg, const struct storvsc_rule *r)
@@ -210,7 +149,7 @@ static int send_change(struct genl_client *c, uint8_t cmd, const struct storvsc_
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return genl_client_call(c, msg, read_count, applied);
+	return genl_client_call_u32(c, msg, AZL_STORVSC_A_APPLIED_COUNT, applied);
 }
 
 int storvsc_set_policy(struct genl_client *c, const struct storvsc_rule *r, uint32_t *applied)

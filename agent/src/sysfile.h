@@ -42,6 +42,8 @@ FILE *root_fopen(const struct root *r, enum root_dir d, const char *fmt, ...)
 int parse_long(const char *s, long *out);
 /* The same rules for an unsigned value no larger than @max (-ERANGE above). */
 int parse_unsigned(const char *s, unsigned long long max, unsigned long long *out);
+/* A yes/no value: yes, true, on, 1 or no, false, off, 0 in any case; else -EINVAL. */
+int parse_bool(const char *s, bool *out);
 
 int root_read_text(const struct root *r, enum root_dir d, char *buf,
 		   size_t len, const char *fmt, ...)

@@ -6,6 +6,7 @@
  * must be refused, never read past.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 
 #include <azl_netvsc.h>
 
+#include "escape.h"
 #include "kmod_netvsc.h"
 
 /* No interface has this index on a test machine: its name is "#4242". */
@@ -329,6 +331,42 @@ static void test_event_lines(void **state)
 	format(synthetic_msg(99), 99, line, sizeof(line), -EBADMSG);
 }
 
+static void test_result_name(void **state)
+{
+	char buf[16];
+
+	(void)state;
+	assert_string_equal(netvsc_result_name(0, buf, sizeof(buf)), "ok");
+	assert_string_equal(netvsc_result_name(-EOPNOTSUPP, buf, sizeof(buf)), "EOPNOTSUPP");
+	assert_string_equal(netvsc_result_name(-EINVAL, buf, sizeof(buf)), "EINVAL");
+	/* No errno's name: the number, in the caller's buffer. */
+	assert_ptr_equal(netvsc_result_name(-4095, buf, sizeof(buf)), buf);
+	assert_string_equal(buf, "-4095");
+	assert_string_equal(netvsc_result_name(7, buf, sizeof(buf)), "7");
+}
+
+static void test_master_name(void **state)
+{
+	struct netvsc_dev devs[2] = {
+		{ .ifindex = 3, .ifname = "eth1" },
+		{ .ifindex = NO_SUCH_IFINDEX, .ifname = "e\x1b[0m" },
+	};
+	char buf[ESCAPED_SIZE(IF_NAMESIZE)];
+
+	(void)state;
+	/* From the dump first (escaped), then the kernel, then the number. */
+	netvsc_master_name(3, devs, 2, buf, sizeof(buf));
+	assert_string_equal(buf, "eth1");
+	netvsc_master_name(NO_SUCH_IFINDEX, devs, 2, buf, sizeof(buf));
+	assert_string_equal(buf, "e\\x1b[0m");
+	netvsc_master_name(NO_SUCH_IFINDEX, NULL, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "#4242");
+	netvsc_master_name(0, NULL, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "#0");
+	netvsc_master_name(1, NULL, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "lo");	/* the loopback is 1 in every namespace */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +378,8 @@ int main(void)
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_allowed_nest_checked),
 		cmocka_unit_test(test_event_lines),
+		cmocka_unit_test(test_result_name),
+		cmocka_unit_test(test_master_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -154,6 +154,33 @@ static void test_parse_unsigned(void **state)
 	assert_int_equal(parse_unsigned(NULL, 100, &v), -EINVAL);
 }
 
+static void test_parse_bool(void **state)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", "YES", "On", "True" };
+	static const char *const no[] = { "no", "false", "off", "0", "NO", "Off", "fAlSe" };
+	static const char *const bad[] = { "", "maybe", "2", "y", "n", " on", "on ", "01",
+					   "offf", "enable" };
+	bool v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		v = false;
+		assert_int_equal(parse_bool(yes[i], &v), 0);
+		assert_true(v);
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		v = true;
+		assert_int_equal(parse_bool(no[i], &v), 0);
+		assert_false(v);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = true;
+		assert_int_equal(parse_bool(bad[i], &v), -EINVAL);
+		assert_true(v);	/* left alone */
+	}
+	assert_int_equal(parse_bool(NULL, &v), -EINVAL);
+}
+
 static void test_list_dir_version_order(void **state)
 {
 	struct tree *t = *state;
@@ -464,6 +491,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_text, setup, teardown),
 		cmocka_unit_test(test_parse_long),
 		cmocka_unit_test(test_parse_unsigned),
+		cmocka_unit_test(test_parse_bool),
 		cmocka_unit_test(test_read_line),
 		cmocka_unit_test(test_read_line_bounds),
 		cmocka_unit_test_setup_teardown(test_list_dir_version_order, setup, teardown),
