@@ -8,6 +8,7 @@
 
 #include <azl_vmbus.h>
 
+#include "escape.h"
 #include "kmod_vmbus.h"
 
 #define VMBUS_MAX_DEVICES 4096
@@ -110,22 +111,15 @@ static int on_channel(struct nlattr **tb, uint8_t cmd, void *ctx)
 	return vmbus_facts_add_message(ctx, tb);
 }
 
+static void reset_facts(void *ctx)
+{
+	vmbus_facts_free(ctx);
+}
+
+/* A device that comes or goes mid-dump makes the kernel flag it; retried. */
 int vmbus_kmod_read(struct genl_client *c, struct vmbus_facts *v)
 {
-	int ret = -EAGAIN;
-
-	/* A device that comes or goes mid-dump makes the kernel flag it; retry. */
-	for (int tries = 0; tries < 3 && ret == -EAGAIN; tries++) {
-		struct nl_msg *msg = genl_client_msg(c, AZL_VMBUS_CMD_GET_CHANNELS, true);
-
-		vmbus_facts_free(v);
-		if (!msg)
-			return -ENOMEM;
-		ret = genl_client_call(c, msg, on_channel, v);
-	}
-	if (ret < 0)
-		vmbus_facts_free(v);
-	return ret;
+	return genl_client_dump(c, AZL_VMBUS_CMD_GET_CHANNELS, on_channel, reset_facts, v);
 }
 
 static const char *event_name(uint8_t cmd)
@@ -145,6 +139,7 @@ int vmbus_event_format(struct nlattr **tb, uint8_t cmd, char *buf, size_t size)
 {
 	const char *name = event_name(cmd);
 	char instance[37], cls[AZL_VMBUS_CLASS_NAME_LEN] = "?";
+	char shown[ESCAPED_SIZE(AZL_VMBUS_CLASS_NAME_LEN)];
 	int n;
 
 	if (!name || !tb[AZL_VMBUS_A_DEV_INSTANCE])
@@ -152,7 +147,9 @@ int vmbus_event_format(struct nlattr **tb, uint8_t cmd, char *buf, size_t size)
 	vmbus_guid_format(nla_data(tb[AZL_VMBUS_A_DEV_INSTANCE]), instance);
 	if (tb[AZL_VMBUS_A_DEV_CLASS_NAME])
 		nla_strlcpy(cls, tb[AZL_VMBUS_A_DEV_CLASS_NAME], sizeof(cls));
-	n = snprintf(buf, size, "vmbus %s %s class=%s", name, instance, cls);
+	/* The line goes to a terminal or the journal. */
+	escape_controls(cls, shown, sizeof(shown));
+	n = snprintf(buf, size, "vmbus %s %s class=%s", name, instance, shown);
 	if (n >= 0 && (size_t)n < size && tb[AZL_VMBUS_A_CHAN_RELID])
 		n += snprintf(buf + n, size - n, " relid=%u sub=%u", nla_get_u32(tb[AZL_VMBUS_A_CHAN_RELID]),
 			      tb[AZL_VMBUS_A_CHAN_SUBCHANNEL] ?
