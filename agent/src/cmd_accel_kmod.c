@@ -287,43 +287,37 @@ static int plan_table(const struct sku_policy *s, struct accel_args *a)
 /* The entries of this VM's size (IMDS vmSize, else recognised from the topology). */
 static int sku_entries(const struct global_options *g, struct accel_args *a)
 {
-	struct aff_input in;
-	struct root r;
-	char err[512];
 	const struct sku_policy *s;
+	const char *source;
+	struct root r;
+	char err[512] = "";
 
 	if (root_init(&r, g->root) < 0) {
 		fprintf(stderr, "azl-agent: root prefix too long\n");
 		return -EINVAL;
 	}
-	if (affinity_gather(&r, &in, err, sizeof(err)) < 0) {
+	s = affinity_detect_sku(&r, &source, err, sizeof(err));
+	if (!s && err[0]) {
 		fprintf(stderr, "azl-agent: accel set --sku: %s\n", err);
-		affinity_input_free(&in);
 		return -EINVAL;
 	}
-	s = in.sku;
 	if (!s || !s->npci) {
-		fprintf(stderr, "azl-agent: accel set --sku: %s%s%s%s has no PCI domain table\n",
-			s ? s->name : "this VM's size", in.vm_size[0] ? " (vmSize " : "",
-			in.vm_size, in.vm_size[0] ? ")" : "");
-		affinity_input_free(&in);
+		fprintf(stderr, "azl-agent: accel set --sku: %s has no PCI domain table\n",
+			s ? s->name : "this VM's size");
 		return -ENOENT;
 	}
 	if (plan_table(s, a) < 0) {
 		fprintf(stderr, "azl-agent: accel set --sku: %s\n", strerror(ENOMEM));
-		affinity_input_free(&in);
 		return -ENOMEM;
 	}
 	if (!a->n) {
 		fprintf(stderr, "azl-agent: accel set --sku: the PCI domain table of %s has no "
 				"entry with a NUMA node\n", s->name);
-		affinity_input_free(&in);
 		return -ENOENT;
 	}
 	printf("SKU %s (%s): %zu entr%s\n", s->name,
-	       strcmp(in.sku_source, "imds") == 0 ? "vmSize from IMDS" : "recognised from the topology",
+	       strcmp(source, "imds") == 0 ? "vmSize from IMDS" : "recognised from the topology",
 	       a->n, a->n == 1 ? "y" : "ies");
-	affinity_input_free(&in);
 	return 0;
 }
 

@@ -40,9 +40,11 @@ enum kmod_module kmod_module_of_family(const char *family)
 /* The kernel's refusal, with its extack text when it gave one. */
 static void refused(struct kmod_push_result *r, const struct genl_client *c, int ret)
 {
+	char why[320];
+
 	r->status = ret;
-	snprintf(r->detail, sizeof(r->detail), "refused: %s%s%.180s", strerror(-ret),
-		 c->error[0] ? ": " : "", c->error);
+	snprintf(r->detail, sizeof(r->detail), "refused: %.200s",
+		 genl_client_describe(c, ret, why, sizeof(why)));
 }
 
 /* The module's default layer, as GET_POLICY's first message gives it. */

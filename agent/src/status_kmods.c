@@ -18,9 +18,11 @@
 static void note_error(struct kmod_summary *k, const char *module, const struct genl_client *c,
 		       int ret)
 {
+	char why[320];
+
 	if (!k->error[0])
-		snprintf(k->error, sizeof(k->error), "%s: %s%s%.120s", module, strerror(-ret),
-			 c->error[0] ? ": " : "", c->error);
+		snprintf(k->error, sizeof(k->error), "%s: %.160s", module,
+			 genl_client_describe(c, ret, why, sizeof(why)));
 }
 
 static void storvsc_summary(struct kmod_summary *k)
