@@ -470,12 +470,15 @@ static void azl_driver_changed(struct pci_dev *pdev, unsigned long action)
 		azl_accel_notify(d, AZL_ACCEL_CMD_DEV_BOUND);
 		goto out;
 	}
-	/* A probe that failed, or an unbind: the next bind decides again. */
+	/*
+	 * A probe that failed, or an unbind: the next bind decides again.
+	 * Both are DEV_UNBOUND, so a listener told NODE_SET learns that no
+	 * DEV_BOUND follows.
+	 */
 	d->bound = false;
 	d->driver[0] = '\0';
 	azl_refresh(d);
-	if (action == BUS_NOTIFY_UNBOUND_DRIVER)
-		azl_accel_notify(d, AZL_ACCEL_CMD_DEV_UNBOUND);
+	azl_accel_notify(d, AZL_ACCEL_CMD_DEV_UNBOUND);
 out:
 	mutex_unlock(&azl_accel_lock);
 }
@@ -506,7 +509,13 @@ static void azl_removed(struct pci_dev *pdev)
 	if (d) {
 		azl_accel_notify(d, AZL_ACCEL_CMD_DEV_REMOVE);
 		azl_forget(d);
-	} else if (azl_walking && !azl_gone_find(pdev)) {
+	}
+	/*
+	 * Remembered during the walk even when it was tracked: it stays
+	 * registered until its kobject goes, after this DEL, and the walk
+	 * must not track it again.
+	 */
+	if (azl_walking && !azl_gone_find(pdev)) {
 		if (g) {
 			g->pdev = pci_dev_get(pdev);
 			list_add(&g->node, &azl_gone_list);

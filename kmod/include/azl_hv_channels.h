@@ -23,8 +23,10 @@
 static inline struct kset *azl_hv_channels_kset(struct hv_device *hdev)
 {
 	struct kobject *primary = &hdev->channel->kobj;
+	struct kset *kset = READ_ONCE(primary->kset);
 
-	return primary->state_in_sysfs ? primary->kset : NULL;
+	/* Read once and checked: the primary may be joining it right now. */
+	return kset && primary->state_in_sysfs ? kset : NULL;
 }
 
 /* The channel a member @k of that kset is. */

@@ -47,8 +47,10 @@
  *   DEV_ADD      event: a matched device was added (SOURCE_PENDING: its
  *                node is decided when a driver binds).
  *   NODE_SET     event: a bind changed a device's node, before the probe;
- *                DEV_BOUND follows when the probe succeeds.
- *   DEV_BOUND, DEV_UNBOUND   events: a driver bound to / unbound from one.
+ *                DEV_BOUND follows when the probe succeeds, DEV_UNBOUND
+ *                when it fails.
+ *   DEV_BOUND, DEV_UNBOUND   events: a driver bound to / unbound from one
+ *                (DEV_UNBOUND also when a probe failed after NODE_SET).
  *   DEV_REMOVE   event: one was removed (hot remove or surprise removal).
  *
  * Requests take only the attributes named for them; any other is refused
