@@ -187,7 +187,7 @@ bench-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(KVP_TOOLS) $(PROVIS
 # Longer fuzzing than the smoke run in `make check` (FUZZ_RUNS inputs per target).
 FUZZ_RUNS ?= 5000000
 fuzz: deps-check
-	@tests/fuzz/run.sh $(BUILD) $(FUZZ_RUNS)
+	@FUZZ_SEED=0 tests/fuzz/run.sh $(BUILD) $(FUZZ_RUNS)
 
 # Modules build out of tree, in $(BUILD)/kmod/<kernel release>/.
 kmod:

@@ -63,6 +63,17 @@ static int32_t get_s32_or(struct nlattr *a, int32_t dflt)
 	return a ? (int32_t)nla_get_u32(a) : dflt;
 }
 
+/*
+ * A result is 0 or a negative errno; anything else is a malformed reply
+ * and is shown as a protocol error rather than trusted (or negated).
+ */
+static int32_t get_result(struct nlattr *a)
+{
+	int32_t r = get_s32_or(a, 0);
+
+	return r > 0 || r < -4095 ? -EPROTO : r;
+}
+
 /* Identity is required (and a VF's master); the rest has defaults. */
 int netvsc_dev_from_attrs(struct nlattr **tb, struct netvsc_dev *d)
 {
@@ -82,9 +93,9 @@ int netvsc_dev_from_attrs(struct nlattr **tb, struct netvsc_dev *d)
 	d->has_rings = tb[AZL_NETVSC_A_RX_RING] && tb[AZL_NETVSC_A_TX_RING];
 	d->rx_ring = get_u32_or(tb[AZL_NETVSC_A_RX_RING], 0);
 	d->tx_ring = get_u32_or(tb[AZL_NETVSC_A_TX_RING], 0);
-	d->result_channels = get_s32_or(tb[AZL_NETVSC_A_RESULT_CHANNELS], 0);
-	d->result_rings = get_s32_or(tb[AZL_NETVSC_A_RESULT_RINGS], 0);
-	d->result_xps = get_s32_or(tb[AZL_NETVSC_A_RESULT_XPS], 0);
+	d->result_channels = get_result(tb[AZL_NETVSC_A_RESULT_CHANNELS]);
+	d->result_rings = get_result(tb[AZL_NETVSC_A_RESULT_RINGS]);
+	d->result_xps = get_result(tb[AZL_NETVSC_A_RESULT_XPS]);
 	d->apply_count = get_u32_or(tb[AZL_NETVSC_A_APPLY_COUNT], 0);
 	return 0;
 }
@@ -217,7 +228,7 @@ static const char *event_name(uint8_t cmd)
 
 const char *netvsc_result_name(int32_t r, char *buf, size_t size)
 {
-	const char *name = r < 0 ? strerrorname_np(-r) : NULL;
+	const char *name = r < 0 && r > INT32_MIN ? strerrorname_np(-r) : NULL;
 
 	if (r == 0)
 		return "ok";

@@ -9,6 +9,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tap.sh"
 build=${1:?usage: tests/fuzz/run.sh BUILD_DIR [RUNS]}
 runs=${2:-20000}
+# `make check` fuzzes from a fixed seed so a clean clone gives the same result
+# every time; `make fuzz` (FUZZ_SEED=0) lets libFuzzer pick a new one per run.
+seed=${FUZZ_SEED:-1}
 src="$here/../../agent/src"
 out="$build/fuzz"
 # name:sources[:divisor] ("all": every agent source but main.c, with the agent's
@@ -46,7 +49,7 @@ for t in $targets; do
 	mkdir -p "$out/corpus-$name"
 	seeds="$here/corpus/$name"
 	[ -d "$seeds" ] || seeds="$out/seeds-$name"
-	if "$out/fuzz_$name" -runs="$n" -max_len=8192 "$out/corpus-$name" \
+	if "$out/fuzz_$name" -seed="$seed" -runs="$n" -max_len=8192 "$out/corpus-$name" \
 		"$seeds" >"$out/$name.log" 2>&1; then
 		ok "fuzz_$name: $n inputs, no crash or sanitizer report"
 	else

@@ -116,6 +116,23 @@ static void test_identity_only(void **state)
 	assert_false(d.has_channels);
 }
 
+/* A result is 0 or -errno; anything else is a malformed reply, never negated. */
+static void test_result_out_of_range(void **state)
+{
+	struct nl_msg *m = new_msg(AZL_NETVSC_CMD_APPLIED);
+	struct netvsc_dev d;
+
+	(void)state;
+	put_identity(m, "eth0", AZL_NETVSC_KIND_SYNTHETIC);
+	assert_int_equal(nla_put_s32(m, AZL_NETVSC_A_RESULT_CHANNELS, INT32_MIN), 0);
+	assert_int_equal(nla_put_s32(m, AZL_NETVSC_A_RESULT_RINGS, 5), 0);
+	assert_int_equal(nla_put_s32(m, AZL_NETVSC_A_RESULT_XPS, -4096), 0);
+	assert_int_equal(decode_dev(m, &d), 0);
+	assert_int_equal(d.result_channels, -EPROTO);
+	assert_int_equal(d.result_rings, -EPROTO);
+	assert_int_equal(d.result_xps, -EPROTO);
+}
+
 static void test_missing_identity_refused(void **state)
 {
 	struct nl_msg *m = new_msg(AZL_NETVSC_CMD_GET_DEVICES);
@@ -343,6 +360,7 @@ static void test_result_name(void **state)
 	assert_ptr_equal(netvsc_result_name(-4095, buf, sizeof(buf)), buf);
 	assert_string_equal(buf, "-4095");
 	assert_string_equal(netvsc_result_name(7, buf, sizeof(buf)), "7");
+	assert_string_equal(netvsc_result_name(INT32_MIN, buf, sizeof(buf)), "-2147483648");
 }
 
 static void test_master_name(void **state)
@@ -372,6 +390,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_synthetic_device),
 		cmocka_unit_test(test_identity_only),
+		cmocka_unit_test(test_result_out_of_range),
 		cmocka_unit_test(test_missing_identity_refused),
 		cmocka_unit_test(test_vf_needs_master),
 		cmocka_unit_test(test_wrong_sizes_refused),
