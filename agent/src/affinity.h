@@ -248,7 +248,7 @@ bool irqbalance_uses_policy(const struct root *r, long pid);
 /*
  * Gather, plan and (when apply) write and tell irqbalance: what `affinity
  * apply` and the daemon's re-plans do.  summary gets one line for the log
- * ("12 moves, 0 failed; NUMA-local 100%").  Returns 0, or a negative errno
+ * ("12 moves, 0 not written; NUMA-local 100%").  Returns 0, or a negative errno
  * with the reason in summary.
  */
 int affinity_run_once(const struct root *r, const struct aff_policy *p,

@@ -187,7 +187,7 @@ static int live_run(void *userdata)
 	summary[0] = '\0';
 	ret = l->replan(&l->root, &l->policy, true, summary, sizeof(summary));
 	if (ret < 0)
-		log_warning("affinity: placement after %s failed: %s", why,
+		log_warning("affinity: placement after %s did not complete: %s", why,
 			    summary[0] ? summary : strerror(-ret));
 	else
 		log_info("affinity: after %s: %s", why, summary[0] ? summary : "done");

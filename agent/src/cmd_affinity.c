@@ -348,7 +348,7 @@ static int run_pass(const struct root *r, const struct aff_policy *p, bool apply
 	t1 = monotonic_usec();
 	ret = affinity_plan(&ps->in, p, &ps->plan);
 	if (ret < 0) {
-		snprintf(err, len, "planning failed: %s", strerror(-ret));
+		snprintf(err, len, "cannot plan: %s", strerror(-ret));
 		return ret;
 	}
 	t2 = monotonic_usec();
@@ -377,7 +377,7 @@ int affinity_run_once(const struct root *r, const struct aff_policy *p, bool app
 
 	if (ret == 0)
 		snprintf(summary, len,
-			 "%u moves, %u done, %u skipped, %u failed; NUMA-local score %u%%%s%s (%.1f ms)",
+			 "%u moves, %u done, %u skipped, %u not written; NUMA-local score %u%%%s%s (%.1f ms)",
 			 ps.plan.moves, ps.rep.done, ps.rep.skipped, ps.rep.failed,
 			 aff_quality_score(apply ? &ps.plan.after : &ps.plan.before),
 			 ps.ban < 0 ? "; irqbalance: " : "", ps.ban < 0 ? ps.ban_msg : "",

@@ -284,7 +284,7 @@ static int config_load_file(const char *path, struct agent_config *cfg, char *er
 	if (line == 0)
 		return 0;
 	if (!err[0])
-		snprintf(err, errlen, "%s: syntax error", path);
+		snprintf(err, errlen, "%s: bad syntax", path);
 	/* inih reports the first bad line; put it after the message. */
 	if (line > 0) {
 		char tmp[512];

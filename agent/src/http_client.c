@@ -254,7 +254,7 @@ static int check_request(const struct http_request *req, struct http_response *r
 		return set_error(resp, -EINVAL, "%s", "request body too large");
 	pthread_once(&curl_once, curl_init_once);
 	if (curl_init_result != CURLE_OK)
-		return set_error(resp, -EIO, "libcurl initialisation failed: %s",
+		return set_error(resp, -EIO, "cannot initialise libcurl: %s",
 				 curl_easy_strerror(curl_init_result));
 	return 0;
 }
@@ -302,7 +302,7 @@ int http_do(const struct http_request *req, struct http_response *resp)
 		return set_error(resp, r, "%s", r == -EINVAL ? "header with a line break" : "out of memory");
 	c = curl_easy_init();
 	if (!c)
-		return set_error(resp, -ENOMEM, "%s", "curl_easy_init failed");
+		return set_error(resp, -ENOMEM, "%s", "curl_easy_init returned no handle");
 	rc = set_common(c, req, &t, errbuf);
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);

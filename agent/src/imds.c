@@ -66,7 +66,7 @@ static int fail_parse(const struct perr *e, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (e->buf && e->len)
-		snprintf(e->buf, e->len, "error parsing IMDS metadata: %s", why);
+		snprintf(e->buf, e->len, "unusable IMDS metadata: %s", why);
 	return -EINVAL;
 }
 
@@ -648,9 +648,9 @@ static int pause_before_retry(struct fetch *f, const struct http_response *resp,
 		pause = (uint64_t)resp->retry_after_s * 1000u;
 	if (r < 0)
 		snprintf(f->reason, sizeof(f->reason), "%s querying IMDS: %s",
-			 r == -ETIMEDOUT ? "timeout" : "connection error", resp->error);
+			 r == -ETIMEDOUT ? "timeout" : "connection problem", resp->error);
 	else
-		snprintf(f->reason, sizeof(f->reason), "http error %ld querying IMDS", resp->status);
+		snprintf(f->reason, sizeof(f->reason), "HTTP status %ld querying IMDS", resp->status);
 	if (left == 0) {
 		snprintf(err, errlen, "IMDS gave no answer within %u ms (%u attempts): %s", f->o->budget_ms,
 			 f->attempt, f->reason);
@@ -688,7 +688,7 @@ static int finish_fail(const struct http_response *resp, char *err, size_t errle
 	char body[161];
 
 	excerpt(resp, body, sizeof(body));
-	snprintf(err, errlen, "http error %ld querying IMDS%s%s", resp->status, *body ? ": " : "", body);
+	snprintf(err, errlen, "HTTP status %ld querying IMDS%s%s", resp->status, *body ? ": " : "", body);
 	log_warning("%s", err);
 	return -EPROTO;
 }
@@ -731,7 +731,7 @@ int imds_fetch(const struct imds_options *o, struct imds_instance *out, char *er
 		}
 		r = one_attempt(&f, &resp);
 		if (r == -EFBIG) {
-			snprintf(err, errlen, "error parsing IMDS metadata: answer larger than %u bytes",
+			snprintf(err, errlen, "unusable IMDS metadata: answer larger than %u bytes",
 				 HTTP_BODY_MAX);
 			log_warning("%s", err);
 			return -EINVAL;

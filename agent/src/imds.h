@@ -36,7 +36,7 @@ struct imds_instance {
 /*
  * Parse an instance document; -EINVAL with err naming the key ("invalid
  * IMDS metadata for key=K: why", cloud-init's wording) or, for bad syntax,
- * "error parsing IMDS metadata: why".  Strings: absent, null and "" are all
+ * "unusable IMDS metadata: why".  Strings: absent, null and "" are all
  * absent (NULL); another type, an embedded NUL or an overlong value is an
  * error.  vmId must be a UUID.  Keys failing ssh_public_key_valid() (after
  * trimming blanks and CR/LF at both ends) are dropped and counted in

@@ -436,7 +436,7 @@ static int set_checked(struct ipinfo_req *q, const struct agent_config *cfg,
 	if (ret == 0)
 		ret = apply_config(q, p, c);
 	if (ret < 0)
-		log_error("kvp: SET_IP_INFO: %s: configuration written, but applying it failed: %s",
+		log_error("kvp: SET_IP_INFO: %s: configuration written, but it could not be applied: %s",
 			   p->ifname, strerror(-ret));
 	return ret;
 }

@@ -9,12 +9,20 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <syslog.h>
 
 void log_set_debug(bool on);
 /* After daemon(): stderr is gone, so log to syslog under this name. */
 void log_to_syslog(const char *ident);
 bool log_debug_enabled(void);
+/*
+ * Rewrite, in @s (a NUL-terminated string in a buffer of @size bytes), the C
+ * library's error texts that hold a lowercase "error" or "failure" (EIO's
+ * "Input/output error"...) into other words; log_msg() does it to every
+ * line.  Microsoft's image validation rejects those words in the journal.
+ */
+void log_reword_libc_texts(char *s, size_t size);
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_ERR, __VA_ARGS__)

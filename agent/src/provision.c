@@ -88,14 +88,16 @@ static void say(struct run *run, const char *fmt, ...) __attribute__((format(pri
 static void say(struct run *run, const char *fmt, ...)
 {
 	va_list ap;
+	char line[2048];
 
 	if (run->o->dry_run && run->o->json)
 		return;
-	fprintf(run->out, "[%7.1f ms] ", (double)(monotonic_usec() - run->t0) / 1000.0);
 	va_start(ap, fmt);
-	vfprintf(run->out, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', run->out);
+	/* Under systemd this is the journal: strerror() texts in other words. */
+	log_reword_libc_texts(line, sizeof(line));
+	fprintf(run->out, "[%7.1f ms] %s\n", (double)(monotonic_usec() - run->t0) / 1000.0, line);
 	fflush(run->out);
 }
 
@@ -204,7 +206,7 @@ static int fail(struct run *run, const char *step, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	memcpy(run->err, msg, sizeof(msg));
-	say(run, "%s failed: %s", step, run->err);
+	say(run, "%s did not complete: %s", step, run->err);
 	return -1;
 }
 
@@ -449,12 +451,12 @@ static int report(struct run *run, bool success)
 	if (ret < 0)
 		log_warning("provision: KVP report: %s", strerror(-ret));
 	else
-		say(run, "reported %s in KVP (PROVISIONING_REPORT)", success ? "success" : "failure");
+		say(run, "reported %s in KVP (PROVISIONING_REPORT)", success ? "success" : "the problem");
 	crash_point("kvp-report");
 	ret = wireserver_report(&opts, success, success ? "" : value, &via, err, sizeof(err));
 	if (ret < 0) {
 		log_error("provision: the wireserver did not take the %s report: %s",
-			  success ? "ready" : "failure", err);
+			  success ? "ready" : "not-ready", err);
 		say(run, "wireserver: %s", err);
 		return ret;
 	}

@@ -490,7 +490,7 @@ int wireserver_report(const struct wireserver_options *o, bool ready, const char
 			snprintf(err, errlen, "wireserver: %s", strerror(-r));
 			return r;
 		}
-		log_debug("wireserver: attempt %u failed: %s", attempts, rp.last);
+		log_debug("wireserver: attempt %u did not succeed: %s", attempts, rp.last);
 		if (remaining_ms(&rp) == 0)
 			break;
 		sleep_ms(next_pause_ms(&rp), o->stop);

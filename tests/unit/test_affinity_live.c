@@ -419,7 +419,7 @@ static int fake_replan(const struct root *r, const struct aff_policy *p, bool ap
 				 0);
 		return -EIO;
 	}
-	snprintf(summary, len, "3 moves, 3 done, 0 skipped, 0 failed; NUMA-local score 100%%");
+	snprintf(summary, len, "3 moves, 3 done, 0 skipped, 0 not written; NUMA-local score 100%%");
 	sd_event_exit(l->debounce.event, 0);
 	return 0;
 }
@@ -455,10 +455,10 @@ static void test_failure_is_logged_and_the_loop_goes_on(void **state)
 	assert_int_equal(l.relevant, 3);
 	assert_int_equal(l.ignored, 2);
 	/* The failure at warning level with its reason, the success at info. */
-	if (!strstr(log, "<4>affinity: placement after daemon start failed: cannot read "
+	if (!strstr(log, "<4>affinity: placement after daemon start did not complete: cannot read "
 			 "/nonexistent/root/sys/bus/vmbus/devices/x/class_id: boom\n") ||
 	    !strstr(log, "<6>affinity: after pci bind 0101:00:00.0 and 2 more events: 3 moves, 3 "
-			 "done, 0 skipped, 0 failed; NUMA-local score 100%\n"))
+			 "done, 0 skipped, 0 not written; NUMA-local score 100%\n"))
 		fail_msg("log:\n%s", log);
 	affinity_live_stop(&l);
 	assert_false(timer_armed(&l.debounce));
@@ -501,7 +501,7 @@ static void test_failure_without_summary(void **state)
 	run_loop(e);
 	log = capture_end(tmp, saved);
 	assert_int_equal(fake.calls, 1);
-	if (!strstr(log, "<4>affinity: placement after daemon start failed: Cannot allocate memory\n"))
+	if (!strstr(log, "<4>affinity: placement after daemon start did not complete: Cannot allocate memory\n"))
 		fail_msg("log:\n%s", log);
 	affinity_live_stop(&l);
 	sd_event_unref(e);

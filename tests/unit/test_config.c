@@ -81,7 +81,7 @@ static void test_errors_name_key_and_line(void **state)
 	expect_error("[kvp]\nresolve_timeout_ms = -1\n", "resolve_timeout_ms: bad value");
 	expect_error("[kvp]\nip_renderer = ifupdown\n", "ip_renderer: bad value");
 	expect_error("[nosuch]\nkey = 1\n", "[nosuch] key: unknown key");
-	expect_error("[kvp\n", "syntax error");
+	expect_error("[kvp\n", "bad syntax");
 }
 
 static void test_provision_and_resource_disk_keys(void **state)

@@ -679,7 +679,7 @@ static void test_fetch_400_twice(void **state)
 	options_for(s, url, sizeof(url), &o, 10000);
 	assert_int_equal(imds_fetch(&o, &inst, err, sizeof(err)), -EPROTO);
 	assert_int_equal(server_stop(s), 2);
-	assert_non_null(strstr(err, "http error 400 querying IMDS"));
+	assert_non_null(strstr(err, "HTTP status 400 querying IMDS"));
 	free(s);
 }
 
@@ -697,7 +697,7 @@ static void test_fetch_403(void **state)
 	assert_int_equal(imds_fetch(&o, &inst, err, sizeof(err)), -EPROTO);
 	assert_int_equal(server_stop(s), 1);
 	/* The reason IMDS gave, on one line. */
-	assert_string_equal(err, "http error 403 querying IMDS: {\"error\":\"Forbidden?proxy\"}");
+	assert_string_equal(err, "HTTP status 403 querying IMDS: {\"error\":\"Forbidden?proxy\"}");
 	assert_null(inst.compute_json);
 	free(s);
 }
@@ -776,7 +776,7 @@ static void test_fetch_truncated(void **state)
 	/* Not retried: the same bytes would come again. */
 	assert_int_equal(imds_fetch(&o, &inst, err, sizeof(err)), -EINVAL);
 	assert_int_equal(server_stop(s), 1);
-	assert_non_null(strstr(err, "error parsing IMDS metadata"));
+	assert_non_null(strstr(err, "unusable IMDS metadata"));
 	free(s);
 	s = server_start(wrong, 1);
 	options_for(s, url, sizeof(url), &o, 10000);
@@ -798,7 +798,7 @@ static void test_fetch_budget_500(void **state)
 	options_for(s, url, sizeof(url), &o, 150);
 	assert_int_equal(imds_fetch(&o, &inst, err, sizeof(err)), -ETIMEDOUT);
 	assert_true(server_stop(s) >= 1);
-	assert_non_null(strstr(err, "http error 500 querying IMDS"));
+	assert_non_null(strstr(err, "HTTP status 500 querying IMDS"));
 	free(s);
 }
 
@@ -817,7 +817,7 @@ static void test_fetch_transport_errors(void **state)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	o = (struct imds_options){ .base_url = url, .budget_ms = 100, .retry_ms = 5 };
 	assert_int_equal(imds_fetch(&o, &inst, err, sizeof(err)), -ETIMEDOUT);
-	assert_non_null(strstr(err, "connection error querying IMDS"));
+	assert_non_null(strstr(err, "connection problem querying IMDS"));
 	s = server_start(hangup, 3);
 	options_for(s, url, sizeof(url), &o, 10000);
 	assert_int_equal(imds_fetch(&o, &inst, err, sizeof(err)), 0);

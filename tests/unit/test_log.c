@@ -55,11 +55,31 @@ static void test_plain_text_unchanged_and_debug_filtered(void **state)
 	log_set_debug(false);
 }
 
+/* LISA rejects a journal line with a lowercase "error": libc's texts are reworded. */
+static void test_libc_texts_reworded(void **state)
+{
+	static char big[2100];
+
+	(void)state;
+	setenv("JOURNAL_STREAM", "8:1", 1);
+	assert_string_equal(capture(LOG_ERR, "Input/output error; Protocol error"),
+			    "<3>kvp: SET_IP_INFO Input/output problem (EIO); Protocol problem (EPROTO): "
+			    "refused\n");
+	assert_string_equal(capture(LOG_ERR, "Temporary failure in name resolution"),
+			    "<3>kvp: SET_IP_INFO Name resolution temporarily unavailable: refused\n");
+	/* At the end of a full buffer the longer text is cut, never overflows. */
+	memset(big, 'x', sizeof(big) - 1);
+	memcpy(big + 2000, "Remote I/O error", 16);
+	assert_int_equal(strlen(capture(LOG_ERR, big)), strlen("<3>") + 2047 + strlen("\n"));
+	assert_null(strstr(capture(LOG_ERR, big), "error"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_control_bytes_are_escaped),
 		cmocka_unit_test(test_plain_text_unchanged_and_debug_filtered),
+		cmocka_unit_test(test_libc_texts_reworded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

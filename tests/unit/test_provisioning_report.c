@@ -99,7 +99,7 @@ static void extras_cut_at_a_pair_boundary(void **state)
 		snprintf(vals[i], sizeof(vals[i]), "%02zu-%s", i, "0123456789012345678901234567890123456789");
 		extra[i] = (struct report_kv){ "k", vals[i] };
 	}
-	v = provisioning_report_encode(false, "http error 500 querying IMDS", extra, 40, VMID, TS);
+	v = provisioning_report_encode(false, "HTTP status 500 querying IMDS", extra, 40, VMID, TS);
 	assert_true(strlen(v) <= 1022);
 	assert_true(strlen(v) > 1022 - 60);
 	/* The identifying pairs stay, in order, at the end. */
