@@ -53,7 +53,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 AGENT_LIBS = $(shell $(PKG_CONFIG) --libs $(AGENT_PKGS))
 
 AGENT_SRCS := $(wildcard agent/src/*.c)
-AGENT_MAINS := agent/src/main.c agent/src/main_provision.c
+AGENT_MAINS := agent/src/main.c agent/src/main_provision.c agent/src/main_udev.c
 AGENT_LIB_OBJS := $(patsubst agent/src/%.c,$(BUILD)/agent/%.o,$(filter-out $(AGENT_MAINS),$(AGENT_SRCS)))
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
@@ -67,7 +67,7 @@ all: agent
 # Keep object files make would treat as intermediate (the unit tests' .o).
 .SECONDARY:
 
-agent: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision
+agent: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(BUILD)/azl-udev
 
 $(BUILD)/agent/%.o: agent/src/%.c
 	@mkdir -p $(dir $@)
@@ -85,6 +85,12 @@ $(BUILD)/azl-agent: $(BUILD)/agent/main.o $(BUILD)/libazl-agent.a
 	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS)
 $(BUILD)/azl-agent-provision: $(BUILD)/agent/main_provision.o $(BUILD)/libazl-agent.a
 	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS)
+# The udev helper (udev/*.rules' IMPORT{program}): libc only, for it runs
+# on every block and network device event, in the initramfs too.
+UDEV_OBJS := $(patsubst %,$(BUILD)/agent/%.o,main_udev udev_disk udev_nvme udev_net udev_cpu root sysfile \
+	     vmbus_class log escape)
+$(BUILD)/azl-udev: $(UDEV_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
@@ -165,7 +171,7 @@ check-kmod-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(KMOD_TOOLS)
 	@if [ -n "$(KMOD_CI_KDIR)" ]; then WERROR=$(WERROR) scripts/kmod-build.sh "$(KMOD_CI_KDIR)" "$(BUILD)/kmod" >/dev/null; fi
 	@tests/kmod/run.sh $(BUILD)
 
-check-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(TEST_BINS) $(KMOD_TOOLS) $(KVP_TOOLS) $(PROVISION_TOOLS) \
+check-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(BUILD)/azl-udev $(TEST_BINS) $(KMOD_TOOLS) $(KVP_TOOLS) $(PROVISION_TOOLS) \
 	   $(AFFINITY_TOOLS) fixtures
 	@tests/run.sh $(BUILD)
 

@@ -17,7 +17,7 @@ out="$build/fuzz"
 # name:sources[:divisor] ("all": every agent source but main.c, with the agent's
 # libraries; a divisor runs that target for RUNS/divisor inputs: the planner
 # property target plans three times per input)
-targets="interrupts:interrupts.c,sysfile.c,root.c ids:cpuset.c,vmbus_class.c,vmid.c kvp:all goalstate:all imds:all ovf:all provision_text:all affinity:affinity_plan.c,affinity_quality.c,sku.c,cpuset.c:10 kmod:all"
+targets="interrupts:interrupts.c,sysfile.c,root.c ids:cpuset.c,vmbus_class.c,vmid.c kvp:all goalstate:all imds:all ovf:all provision_text:all affinity:affinity_plan.c,affinity_quality.c,sku.c,cpuset.c:10 kmod:all nvme_vs:udev_nvme.c,udev_disk.c,sysfile.c,root.c,vmbus_class.c,log.c,escape.c"
 agent_pkgs="json-c libnl-genl-3.0 libnl-route-3.0 libsystemd inih libcurl libxml-2.0 blkid libxcrypt libselinux nettle"
 
 plan $(wc -w <<<"$targets")
@@ -33,7 +33,7 @@ for t in $targets; do
 	name=${t%%:*} files=${t#*:} libs= n=$runs
 	if [[ $files == *:* ]]; then n=$((runs / ${files##*:})) files=${files%:*}; fi
 	if [ "$files" = all ]; then
-		srcs=$(ls "$src"/*.c | grep -v -E '/main(_provision)?\.c$')
+		srcs=$(ls "$src"/*.c | grep -v -E '/main(_provision|_udev)?\.c$')
 		libs="$(pkg-config --cflags --libs $agent_pkgs)"
 	else
 		srcs=$(printf "$src/%s " ${files//,/ })
