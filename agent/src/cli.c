@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "genl_client.h"
+#include "platform_check.h"
 #include "provisioning_report.h"
 #include "root.h"
 #include "sysfile.h"
@@ -87,6 +88,12 @@ bool cli_is_provisioning(int argc, char **argv)
 	int i = command_index(argc, argv);
 	const char *a = i < argc ? argv[i] : "";
 
+	/*
+	 * The unit's platform check is answered here (platform_check.c): a
+	 * missing provisioner must fail ExecStart=, not skip the unit.
+	 */
+	if (strcmp(a, "provision") == 0 && platform_check_wanted(argc - i, argv + i))
+		return false;
 	/* accel topo writes its XML with libxml2's xmlTextWriter. */
 	return strcmp(a, "provision") == 0 || strcmp(a, "deprovision") == 0 ||
 	       (strcmp(a, "accel") == 0 && i + 1 < argc && strcmp(argv[i + 1], "topo") == 0);

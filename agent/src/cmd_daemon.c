@@ -5,7 +5,11 @@
  * affinity_live.h) and our kernel modules' policy and events
  * (kmod_service.h).  Started through a link named hv_kvp_daemon it is a
  * drop-in for the kernel tree's daemon of that name: same options, same
- * process name, the KVP service only.
+ * process name, the KVP service only; with --agent (an option upstream
+ * does not have) it runs every service under that name, which is how
+ * azl-agent.service runs: Microsoft's image validation wants exactly one
+ * process named hv_kvp_daemon, and it must be the one holding the KVP
+ * device (research/lisa.md §1 K1), so the whole daemon takes that name.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +35,7 @@ struct daemon_options {
 	bool foreground;
 	bool affinity;      /* not as hv_kvp_daemon, and the root is one we may write */
 	bool kmods;         /* not as hv_kvp_daemon, and the live system (its kernel) */
+	bool agent;         /* hv_kvp_daemon --agent: every service, as `daemon` */
 	const char *config;
 };
 
@@ -156,6 +161,11 @@ static int run_daemon(const struct root *r, const struct daemon_options *o)
 	if (ret < 0) {
 		log_error("daemon: cannot start: %s", strerror(-ret));
 	} else {
+		/* Which services run: `hv_kvp_daemon` alone is KVP only. */
+		log_info("daemon: running %s%s%s%s%s%s", kvp ? "KVP" : "",
+			 kvp && aff ? ", " : "", aff ? "interrupt placement" : "",
+			 (kvp || aff) && kms ? ", " : "", kms ? "module policy" : "",
+			 kvp || aff || kms ? "" : "no service (all off in the configuration)");
 		sd_notify(0, "READY=1");
 		ret = sd_event_loop(e);
 		sd_notify(0, "STOPPING=1");
@@ -175,6 +185,8 @@ static int run_daemon(const struct root *r, const struct daemon_options *o)
 
 static void daemon_usage(FILE *out, const char *name)
 {
+	bool hv = strcmp(name, "hv_kvp_daemon") == 0;
+
 	fprintf(out,
 		"usage: %s [OPTIONS]\n"
 		"\n"
@@ -183,13 +195,19 @@ static void daemon_usage(FILE *out, const char *name)
 		"  -n, --no-daemon   stay in the foreground%s\n"
 		"  -d, --debug       log every request\n"
 		"      --config FILE read FILE instead of /etc/azl-agent.conf and its .conf.d\n"
+		"%s"
 		"  -h, --help        this text\n",
 		name,
-		strcmp(name, "hv_kvp_daemon") == 0
-			? "The Hyper-V KVP exchange of azl-agent (a drop-in for hv_kvp_daemon)"
-			: "The services of azl-agent: the Hyper-V KVP exchange and interrupt\n"
-			  "placement (at start and after hotplug; [affinity] in the configuration)",
-		strcmp(name, "hv_kvp_daemon") == 0 ? "" : " (always; accepted for compatibility)");
+		hv ? "The Hyper-V KVP exchange of azl-agent (a drop-in for hv_kvp_daemon)"
+		   : "The services of azl-agent: the Hyper-V KVP exchange, interrupt\n"
+		     "placement (at start and after hotplug; [affinity] in the configuration)\n"
+		     "and the policy of the azl_* kernel modules ([modules])",
+		hv ? "" : " (always; accepted for compatibility)",
+		hv ? "      --agent       every service of `azl-agent daemon` (KVP, interrupt\n"
+		     "                    placement, module policy) in this one process: image\n"
+		     "                    validation wants exactly one process of this name, the\n"
+		     "                    one holding /dev/vmbus/hv_kvp (azl-agent.service)\n"
+		   : "");
 }
 
 static int parse_daemon_options(int argc, char **argv, const char *name, struct daemon_options *o)
@@ -199,8 +217,10 @@ static int parse_daemon_options(int argc, char **argv, const char *name, struct 
 		{ "debug", no_argument, NULL, 'd' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "agent", no_argument, NULL, 'a' },
 		{ 0 },
 	};
+	bool hv = strcmp(name, "hv_kvp_daemon") == 0;
 	int c;
 
 	optind = 1;
@@ -214,6 +234,15 @@ static int parse_daemon_options(int argc, char **argv, const char *name, struct 
 			break;
 		case 'c':
 			o->config = optarg;
+			break;
+		case 'a':
+			/* Only the drop-in has it: `daemon` runs everything anyway. */
+			if (!hv) {
+				fprintf(stderr, "%s: --agent is an option of hv_kvp_daemon "
+					"(%s runs every service without it)\n", name, name);
+				return -EINVAL;
+			}
+			o->agent = true;
 			break;
 		case 'h':
 			daemon_usage(stdout, name);
@@ -230,6 +259,25 @@ static int parse_daemon_options(int argc, char **argv, const char *name, struct 
 	return 0;
 }
 
+/*
+ * Which services beside KVP: the same answer for `daemon` and for
+ * `hv_kvp_daemon --agent`.  explicit_root: a --root given on purpose.
+ */
+static void full_services(const struct root *r, bool explicit_root, struct daemon_options *o)
+{
+	/*
+	 * Placement writes what it plans: into the live system, or into a
+	 * tree named on purpose with --root (tests).  A prefix that only came
+	 * along in the environment (AZL_ROOT) is for reading.
+	 */
+	o->affinity = root_is_live(r) || explicit_root;
+	/* The modules are the running kernel's: a tree of files has none. */
+	o->kmods = root_is_live(r);
+	if (!o->affinity)
+		log_notice("daemon: no interrupt placement under AZL_ROOT=%s "
+			   "(give --root to place there)", root_name(r));
+}
+
 int cmd_daemon(const struct global_options *g, int argc, char **argv)
 {
 	struct daemon_options o = { .foreground = true };
@@ -242,17 +290,7 @@ int cmd_daemon(const struct global_options *g, int argc, char **argv)
 		fprintf(stderr, "azl-agent: root prefix too long\n");
 		return 2;
 	}
-	/*
-	 * Placement writes what it plans: into the live system, or into a
-	 * tree named on purpose with --root (tests).  A prefix that only came
-	 * along in the environment (AZL_ROOT) is for reading.
-	 */
-	o.affinity = root_is_live(&r) || (g->root && *g->root);
-	/* The modules are the running kernel's: a tree of files has none. */
-	o.kmods = root_is_live(&r);
-	if (!o.affinity)
-		log_notice("daemon: no interrupt placement under AZL_ROOT=%s "
-			   "(give --root to place there)", root_name(&r));
+	full_services(&r, g->root && *g->root, &o);
 	return run_daemon(&r, &o);
 }
 
@@ -271,6 +309,9 @@ int hv_kvp_daemon_main(int argc, char **argv)
 		fprintf(stderr, "hv_kvp_daemon: root prefix too long\n");
 		return EXIT_FAILURE;
 	}
+	/* The drop-in has no --root: only AZL_ROOT (tests) can move it. */
+	if (o.agent)
+		full_services(&r, false, &o);
 	if (!o.foreground) {
 		if (daemon(1, 0) < 0) {
 			perror("hv_kvp_daemon: daemon");

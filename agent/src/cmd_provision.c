@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "config.h"
 #include "log.h"
+#include "platform_check.h"
 #include "provision.h"
 #include "provisioning_report.h"
 
@@ -16,12 +17,16 @@ static void provision_usage(FILE *out)
 	fprintf(out,
 		"usage: azl-agent provision [--dry-run [--json]] [--ovf FILE] [--imds-json FILE]\n"
 		"                           [--config FILE] [--debug]\n"
+		"       azl-agent provision --check-platform\n"
 		"       azl-agent deprovision [--dry-run] [--user NAME] [--config FILE]\n"
 		"\n"
 		"provision: first boot of an Azure VM: IMDS and the OVF media, the host name,\n"
 		"the administrator, keys, sudo, then the reports (KVP, wireserver) and the\n"
 		"marker.  Exit 0 provisioned (or already), 1 failed and reported, 2 bad input.\n"
 		"--dry-run reads the sources (or FILEs) and prints the plan, changing nothing.\n"
+		"--check-platform: exit 0 on an Azure VM (its DMI chassis asset tag), 1 and\n"
+		"why not (another tag, no tag file), 255 otherwise (azl-provision.service's\n"
+		"ExecCondition=: 1 skips, 255 fails); no network, no configuration.\n"
 		"deprovision: remove what ties the system to this VM before capturing an image\n"
 		"(markers, caches, KVP pools, SSH host keys; with --user, that administrator).\n");
 }
@@ -76,6 +81,14 @@ int cmd_provision(const struct global_options *g, int argc, char **argv)
 	struct root r;
 	int c;
 
+	/*
+	 * The same answer as azl-agent's own (platform_check.c), which the unit
+	 * runs; this one is for `azl-agent-provision provision --check-platform`.
+	 * It reads no configuration: a broken file must not turn "not Azure,
+	 * skip" into a failed unit, and Azure's tag is not configurable.
+	 */
+	if (platform_check_wanted(argc, argv))
+		return cmd_check_platform(g, argc, argv);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "facts.h"
 #include "irqbalance_policy.h"
+#include "platform_check.h"
 #include "root.h"
 #include "status.h"
 
@@ -37,10 +38,13 @@ static void usage(FILE *out)
 		"                    the Hyper-V KVP pools (kvp --help)\n"
 		"  affinity plan|apply|check [--json] [--all]\n"
 		"                    VMBus channel and device IRQ placement (affinity --help)\n"
-		"  daemon [--debug]  the KVP exchange and other services (systemd runs it);\n"
-		"                    started as hv_kvp_daemon it is a drop-in for that daemon\n"
+		"  daemon [--debug]  the KVP exchange and other services;\n"
+		"                    started as hv_kvp_daemon it is a drop-in for that daemon,\n"
+		"                    and hv_kvp_daemon --agent runs every service (as systemd does)\n"
 		"  provision [--dry-run [--json]] [--ovf FILE] [--imds-json FILE]\n"
 		"                    first boot: identity, administrator, keys, reports\n"
+		"  provision --check-platform\n"
+		"                    exit 0 on an Azure VM, 1 not (and why), 255 could not tell\n"
 		"  deprovision [--dry-run] [--user NAME]\n"
 		"                    prepare this system for capture as an image\n"
 		"\n"
@@ -105,6 +109,8 @@ int main(int argc, char **argv)
 		{ "kvp", cmd_kvp },
 		{ "affinity", cmd_affinity },
 		{ "daemon", cmd_daemon },
+		/* Only `provision --check-platform` gets here (cli_is_provisioning). */
+		{ "provision", cmd_check_platform },
 	};
 	struct global_options g = { 0 };
 	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
