@@ -199,16 +199,96 @@ fuzz: deps-check
 kmod:
 	@WERROR=$(WERROR) scripts/kmod-build.sh "$(KDIR)" "$(BUILD)/kmod"
 
+# The installed layout (packaging/README.md).  The units and rules in the
+# repository name our programs under /usr; INSTALL_SED rewrites those paths
+# (ours only, never /usr/sbin/irqbalance) for another SBINDIR, LIBEXECDIR or
+# UDEVDIR.  Packages build with PREFIX=/usr: udev runs relative helper names
+# from /usr/lib/udev only, and kmod reads /usr/lib/modprobe.d, so a
+# /usr/local install gets absolute helper paths and is for trying things out.
+# Debian's chrony reads /etc/chrony/conf.d, not /etc/chrony.d: set CHRONYDIR (where
+# azl-chrony-ptp.service copies the refclock template from AZLDATADIR/chrony).
+SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-install: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision
+PRESETDIR ?= $(PREFIX)/lib/systemd/system-preset
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+NETWORKDIR ?= $(PREFIX)/lib/systemd/network
+UDEVDIR ?= $(PREFIX)/lib/udev
+DRACUTDIR ?= $(PREFIX)/lib/dracut/dracut.conf.d
+MODPROBEDIR ?= $(PREFIX)/lib/modprobe.d
+MANDIR ?= $(PREFIX)/share/man
+CHRONYDIR ?= $(SYSCONFDIR)/chrony.d
+KMODSRCDIR ?= $(PREFIX)/src/azl-guest-$(VERSION)
+AZLDATADIR ?= $(PREFIX)/share/azl-guest
+
+INSTALL_SED := sed -e 's|/usr/sbin/azl-agent|$(SBINDIR)/azl-agent|g' \
+	-e 's|/usr/libexec/azl-agent/|$(LIBEXECDIR)/azl-agent/|g' \
+	-e 's|/usr/lib/udev/azl-udev|$(UDEVDIR)/azl-udev|g' \
+	-e 's|/usr/share/azl-guest/|$(AZLDATADIR)/|g'
+ifneq ($(UDEVDIR),/usr/lib/udev)
+INSTALL_SED += -e 's|"azl-udev|"$(UDEVDIR)/azl-udev|g'
+endif
+# install_sed SRC DST: a text file with our paths rewritten, mode 0644.
+install_sed = { install -d -m 0755 "$$(dirname $(2))" && $(INSTALL_SED) $(1) >$(2).tmp && \
+	chmod 0644 $(2).tmp && mv -f $(2).tmp $(2); } || { rm -f $(2).tmp; false; }
+
+# cli.c has LIBEXECDIR compiled in (where `provision` finds azl-agent-provision):
+# an install for another LIBEXECDIR than the build's rebuilds it.  The stamp
+# holds the value and changes only with it (.SECONDARY makes make ignore a
+# missing prerequisite, so a file per value would not do).
+# A rule, not parse time, writes it (so make -n, clean and dist write
+# nothing); it runs every time but rewrites the file only when the value
+# differs, and make compares times after the recipe: cli.o is rebuilt only
+# then.
+LIBEXECDIR_STAMP := $(BUILD)/libexecdir.stamp
+.PHONY: FORCE
+$(LIBEXECDIR_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(LIBEXECDIR)' ]; then printf '%s' '$(LIBEXECDIR)' >$@; fi
+$(BUILD)/agent/cli.o: $(LIBEXECDIR_STAMP)
+
+.PHONY: install-kmod dist
+install: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(BUILD)/azl-udev
 	install -D -m 0755 $(BUILD)/azl-agent $(DESTDIR)$(SBINDIR)/azl-agent
 	install -d -m 0755 $(DESTDIR)$(LIBEXECDIR)/azl-agent
 	install -m 0755 $(BUILD)/azl-agent-provision $(DESTDIR)$(LIBEXECDIR)/azl-agent/azl-agent-provision
-	ln -sf $(SBINDIR)/azl-agent $(DESTDIR)$(LIBEXECDIR)/azl-agent/hv_kvp_daemon
-	ln -sf $(SBINDIR)/azl-agent $(DESTDIR)$(LIBEXECDIR)/azl-agent/azl-irqbalance-policy
-	install -D -m 0644 systemd/azl-kvp.service $(DESTDIR)$(UNITDIR)/azl-kvp.service
-	install -D -m 0644 systemd/irqbalance.service.d/50-azl-agent.conf \
-		$(DESTDIR)$(UNITDIR)/irqbalance.service.d/50-azl-agent.conf
+	ln -sfn $(SBINDIR)/azl-agent $(DESTDIR)$(LIBEXECDIR)/azl-agent/hv_kvp_daemon
+	ln -sfn $(SBINDIR)/azl-agent $(DESTDIR)$(LIBEXECDIR)/azl-agent/azl-irqbalance-policy
+	install -D -m 0755 $(BUILD)/azl-udev $(DESTDIR)$(UDEVDIR)/azl-udev
+	for r in 10-azl-net-vf.rules 70-azl-hyperv.rules 80-azl-disk.rules; do \
+		$(call install_sed,udev/$$r,$(DESTDIR)$(UDEVDIR)/rules.d/$$r) || exit 1; done
+	install -D -m 0644 udev/01-azl-unmanaged-vf.network \
+		$(DESTDIR)$(NETWORKDIR)/01-azl-unmanaged-vf.network
+	$(call install_sed,udev/chrony/azl-ptp-hyperv.conf,$(DESTDIR)$(AZLDATADIR)/chrony/azl-ptp-hyperv.conf)
+	$(call install_sed,systemd/azl-chrony-ptp.tmpfiles,$(DESTDIR)$(AZLDATADIR)/chrony/azl-chrony-ptp.tmpfiles)
+	sed -i 's|/etc/chrony\.d|$(CHRONYDIR)|g' $(DESTDIR)$(AZLDATADIR)/chrony/azl-chrony-ptp.tmpfiles
+	install -D -m 0644 udev/dracut/50-azl-guest.conf $(DESTDIR)$(DRACUTDIR)/50-azl-guest.conf
+	for u in azl-agent.service azl-provision.service azl-chrony-ptp.service \
+		irqbalance.service.d/50-azl-agent.conf; do \
+		$(call install_sed,systemd/$$u,$(DESTDIR)$(UNITDIR)/$$u) || exit 1; done
+	install -D -m 0644 systemd/azl-guest.tmpfiles $(DESTDIR)$(TMPFILESDIR)/azl-guest.conf
+	install -D -m 0644 systemd/50-azl-guest.preset $(DESTDIR)$(PRESETDIR)/50-azl-guest.preset
+	$(call install_sed,man/azl-agent.8,$(DESTDIR)$(MANDIR)/man8/azl-agent.8)
+	$(call install_sed,man/azl-agent.conf.5,$(DESTDIR)$(MANDIR)/man5/azl-agent.conf.5)
+
+# The kernel modules' package: their sources for DKMS (dkms add/build, or the
+# RPM's kmod subpackage builds them itself), the udev rule that loads them
+# when VMBus devices appear, and their modprobe.d options.  Nothing is built.
+install-kmod:
+	install -d -m 0755 $(DESTDIR)$(KMODSRCDIR)
+	install -m 0644 Kbuild VERSION $(DESTDIR)$(KMODSRCDIR)/
+	cd kmod && find . -type f \( -name '*.[ch]' -o -name Kbuild \) ! -name '*.mod.c' | \
+		while read -r f; do install -D -m 0644 "$$f" "$(DESTDIR)$(KMODSRCDIR)/kmod/$$f" || exit 1; done
+	sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' packaging/dkms.conf \
+		>$(DESTDIR)$(KMODSRCDIR)/dkms.conf && chmod 0644 $(DESTDIR)$(KMODSRCDIR)/dkms.conf
+	$(call install_sed,udev/70-azl-kmod.rules,$(DESTDIR)$(UDEVDIR)/rules.d/70-azl-kmod.rules)
+	install -D -m 0644 udev/modprobe/azl-guest.conf $(DESTDIR)$(MODPROBEDIR)/azl-guest.conf
+
+# The RPM's Source0 (packaging/azl-guest.spec): the committed tree at HEAD.
+dist:
+	@mkdir -p $(BUILD)
+	git archive --format=tar.gz --prefix=azl-guest-$(VERSION)/ \
+		-o $(BUILD)/azl-guest-$(VERSION).tar.gz HEAD
+	@echo $(BUILD)/azl-guest-$(VERSION).tar.gz
 
 clean:
 	rm -rf build

@@ -44,6 +44,7 @@ check        sudo               sudo
 check        e2fsprogs          e2fsprogs
 check        curl               curl
 check        libxml2-utils      libxml2
+check        rpm                rpm-build
 bench        time               time
 bench        hyperfine          hyperfine
 "
