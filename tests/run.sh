@@ -79,6 +79,14 @@ run_suite affinity-irqbalance "$here/affinity/irqbalance.sh" "$build"
 run_suite affinity-policy "$here/affinity/policy.sh" "$build"
 # The NCCL topology of ND-class fixtures (accel topo), against golden files.
 run_suite accel-topo "$here/accel/topo.sh"
+# udev rules and their helper, the systemd units, the installed package and
+# the offline checks of Microsoft's image validation (tests/lisa/README.md).
+run_suite udev-rules "$here/udev/rules.sh" "$build"
+run_suite systemd-units "$here/systemd/units.sh" "$build"
+run_suite provision-platform "$here/systemd/check-platform.sh" "$build"
+run_suite packaging "$here/packaging/install.sh" "$build"
+run_suite lisa-log-words "$here/lisa/log-words.sh" "$build"
+run_suite lisa-offline "$here/lisa/offline.sh" "$build"
 run_suite fuzz-smoke "$here/fuzz/run.sh" "$build" 200000
 # Kernel: build against every installed header set, then boot the 6.12
 # build in QEMU with the guest suites (tests/kmod/README.md).
