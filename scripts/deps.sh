@@ -45,6 +45,7 @@ check        e2fsprogs          e2fsprogs
 check        curl               curl
 check        libxml2-utils      libxml2
 check        rpm                rpm-build
+check        debootstrap        debootstrap
 bench        time               time
 bench        hyperfine          hyperfine
 "

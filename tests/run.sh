@@ -93,6 +93,11 @@ run_suite fuzz-smoke "$here/fuzz/run.sh" "$build" 200000
 run_suite kmod-build "$here/kmod/build.sh" "$build"
 run_suite kmod-selftest "$here/kmod/selftest.sh"
 run_suite kmod "$here/kmod/run.sh" "$build"
+# A whole boot: a Debian 12 root file system with this build installed,
+# under systemd and udev in QEMU, as an Azure VM and as a machine without
+# Hyper-V (tests/system/README.md).
+run_suite system-selftest "$here/system/selftest.sh"
+run_suite system "$here/system/run.sh" "$build"
 
 echo "logs: $logdir"
 echo "$passed passed, $failed failed, $skipped skipped"
