@@ -62,7 +62,7 @@ judge() {
 	' "$ignore" "$allow" "$tmp/used"
 }
 
-plan 8
+plan 9
 
 # 1-2. The scanner itself, on a planted file: it must flag every bad string
 # and none of the good ones.
@@ -116,9 +116,38 @@ else
 	diag "failing lines: $judged (want 6 7 9 10 11 12 13 16 18)"
 fi
 
+# 3. Provisioning's stdout is the journal: the same writes are "log" in a
+# provision*.c file (so the allowlist cannot excuse them) and "other" elsewhere.
+cat >"$tmp/writes.c" <<'C'
+static void g(struct run *run, FILE *out)
+{
+	fprintf(run->out, "step failed\n");
+	printf("an error\n");
+	puts("a warning");
+	fprintf(stdout, "%s failed\n", "x");
+	fputs("a failure\n", run -> out);
+	fprintf(out, "usage: exit 1 failed\n");
+}
+C
+mkdir -p "$tmp/p"
+cp "$tmp/writes.c" "$tmp/p/provision_planted.c"
+cp "$tmp/writes.c" "$tmp/p/cmd_provision.c"
+cp "$tmp/writes.c" "$tmp/p/status_planted.c"
+got=$("$scan" "$tmp/p/provision_planted.c" "$tmp/p/cmd_provision.c" "$tmp/p/status_planted.c" |
+	awk -F'\t' '{ sub(/.*\//, "", $1); sub(/_planted/, "", $1); print $1, $2, $3 }' | tr '\n' ',')
+want="provision.c:3 log fprintf,provision.c:4 log printf,provision.c:5 log puts,provision.c:6 log fprintf,provision.c:7 log fputs,provision.c:8 other fprintf,"
+want+="${want//provision.c/cmd_provision.c}"
+want+="status.c:3 other fprintf,status.c:4 other printf,status.c:5 other puts,status.c:6 other fprintf,status.c:7 other fputs,status.c:8 other fprintf,"
+if [ "$got" = "$want" ]; then
+	ok "scanner: run->out/stdout/printf/puts writes in provision*.c and cmd_provision.c are log lines (elsewhere: other)"
+else
+	not_ok "scanner: run->out/stdout/printf/puts writes in provision*.c and cmd_provision.c are log lines"
+	diag "want: $want" "got:  $got"
+fi
+
 cd "$top" || exit 1
 : >"$tmp/used"
-# 3-4. The agent: log calls strictly, other literals against the allowlist.
+# 4-5. The agent: log calls strictly, other literals against the allowlist.
 "$scan" agent/src/*.c agent/src/*.h >"$tmp/agent.out"
 bad=$(awk -F'\t' '$2 == "log"' "$tmp/agent.out" | judge)
 if [ -z "$bad" ]; then
@@ -135,7 +164,7 @@ else
 	diag "reword these (or, if they can never reach a log, list them in log-words.allow):" "$bad"
 fi
 
-# 5. The kernel modules: every literal, no allowlist.
+# 6. The kernel modules: every literal, no allowlist.
 mapfile -t kfiles < <(find kmod -name '*.[ch]' | sort)
 "$scan" "${kfiles[@]}" >"$tmp/kmod.out"
 bad=$(sed 's/\tother\t/\tkmod\t/' "$tmp/kmod.out" | judge)
@@ -146,7 +175,7 @@ else
 	diag "$bad"
 fi
 
-# 6. The allowlist has no stale entry.
+# 7. The allowlist has no stale entry.
 stale=$(grep -v '^#' "$allow" | grep . | cut -f1-3 | sort -u |
 	comm -23 - <(sort -u "$tmp/used"))
 if [ -z "$stale" ]; then
@@ -156,7 +185,7 @@ else
 	diag "stale entries (remove them):" "$stale"
 fi
 
-# 7. Unit descriptions.
+# 8. Unit descriptions.
 units=$(find systemd udev -type f \( -name '*.service' -o -name '*.socket' -o -name '*.timer' \
 	-o -name '*.target' -o -name '*.path' -o -name '*.mount' \) 2>/dev/null | sort)
 if [ -z "$units" ]; then
@@ -172,7 +201,7 @@ else
 	fi
 fi
 
-# 8. Negative test of the whole pipeline: a copy of a real agent source with
+# 9. Negative test of the whole pipeline: a copy of a real agent source with
 # one planted log line must fail the agent check.
 sed '0,/log_info(/s//log_info("planted: open failed");\n\tlog_info(/' agent/src/kvp_service.c \
 	>"$tmp/kvp_service.c"

@@ -19,10 +19,10 @@ top=$(cd "$here/../.." && pwd)
 build=${1:?usage: offline.sh BUILD_DIR}
 case $build in /*) ;; *) build="$PWD/$build" ;; esac
 
-tmp=$(mktemp -d /tmp/lisa-offline.XXXXXX)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lisa-offline.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 D="$tmp/dest"
-plan 26
+plan 28
 
 # The sources the install is made of (tree paths), for SKIP versus failure.
 # need SRC...: true when every SRC is in the tree; else prints the missing.
@@ -91,6 +91,22 @@ unit_files() { find "$D" -path '*/systemd/system/*' -type f 2>/dev/null | sort; 
 # keep one directive a line; comments are dropped.
 nocomment() { grep -hvE '^[[:space:]]*#' "$@" 2>/dev/null; }
 
+# The agent's defaults, as the installed azl-agent.conf(5) gives them (the
+# page is required: it is what an administrator reads).
+man5=$(inst /usr/share/man/man5/azl-agent.conf.5)
+# man_default KEY: the value of the ".TP" entry "\fBKEY\fR = \fBVALUE\fR"
+# of $man5 (font escapes dropped); fails, saying why, without the page or entry.
+man_default() {
+	local v
+	[ -f "$man5" ] || { say "azl-agent.conf(5) is not installed (${man5#"$D"})"; return 1; }
+	v=$(awk -v key="$1" '
+		{ l = $0; gsub(/\\f[BIRP]/, "", l) }
+		prev == ".TP" && index(l, key " = ") == 1 { print substr(l, length(key) + 4); exit }
+		{ prev = $0 }' "$man5")
+	[ -n "$v" ] || { say "azl-agent.conf(5) gives no default for $1"; return 1; }
+	echo "$v"
+}
+
 # ---- 2-4: item 1 and 2, the static part (the live checks are tests/kvp/lisa.sh) ---
 kvp_name() {
 	local u link exe
@@ -138,10 +154,12 @@ mp_no_channels() {
 	local hits
 	hits=$(nocomment $(modprobe_files) /dev/null | grep -nE '^[[:space:]]*options[[:space:]]+(azl_netvsc|hv_netvsc)\b.*\b(channels|max_num_vrss)=[1-9]')
 	[ -z "$hits" ] || { say "$hits"; return 1; }
-	grep -q '\.netvsc_channels_mode = NETVSC_CHANNELS_KERNEL' "$top/agent/src/config.c" ||
-		{ say "agent/src/config.c: [modules] netvsc_channels default is not 'kernel'"; return 1; }
+	local d
+	d=$(man_default netvsc_channels) || return 1
+	[ "$d" = kernel ] ||
+		{ say "azl-agent.conf(5): [modules] netvsc_channels default is '$d', not 'kernel'"; return 1; }
 }
-check_file "item 5: modprobe.d sets no netvsc channel count; the agent's default keeps the kernel's" \
+check_file "item 5: modprobe.d sets no netvsc channel count; the netvsc_channels default the installed azl-agent.conf(5) gives is kernel" \
 	udev/modprobe/azl-guest.conf "$(inst /usr/lib/modprobe.d/azl-guest.conf)" mp_no_channels
 
 no_ethtool() {
@@ -190,7 +208,11 @@ chrony_step() {
 	systemd-tmpfiles --create --root="$D" "$D$frag" >"$tmp/chrony-step.log" 2>&1
 }
 : >"$tmp/chrony-step.log"
-command -v systemd-tmpfiles >/dev/null && chrony_step
+# Without systemd-tmpfiles the copy step cannot run: both checks below SKIP
+# and say so (the missing file would otherwise look like a packaging bug).
+have_tmpfiles=0
+command -v systemd-tmpfiles >/dev/null && have_tmpfiles=1
+[ "$have_tmpfiles" = 1 ] && chrony_step
 chrony_ok() {
 	local f
 	[ -s "$tmp/chrony-step.log" ] && say "the copy step: $(cat "$tmp/chrony-step.log")"
@@ -200,8 +222,16 @@ chrony_ok() {
 	nocomment "$f" | grep -qE '^[[:space:]]*refclock[[:space:]]+PHC[[:space:]]+/dev/ptp_hyperv\b' ||
 		{ say "no 'refclock PHC /dev/ptp_hyperv' line"; return 1; }
 }
-check_file "item 6: azl-chrony-ptp.service's copy step makes /etc/chrony.d/azl-ptp-hyperv.conf, a regular file LISA's find reads, refclock PHC /dev/ptp_hyperv" \
-	udev/chrony/azl-ptp-hyperv.conf "$(inst /etc/chrony.d/azl-ptp-hyperv.conf)" chrony_ok
+# check_chrony NAME FUNC: check_file on the copied drop-in, or SKIP without the copy step.
+check_chrony() {
+	if [ "$have_tmpfiles" = 0 ]; then
+		skip "$1" "no systemd-tmpfiles on this host: azl-chrony-ptp.service's copy step cannot run"
+	else
+		check_file "$1" udev/chrony/azl-ptp-hyperv.conf "$(inst /etc/chrony.d/azl-ptp-hyperv.conf)" "$2"
+	fi
+}
+check_chrony "item 6: azl-chrony-ptp.service's copy step makes /etc/chrony.d/azl-ptp-hyperv.conf, a regular file LISA's find reads, refclock PHC /dev/ptp_hyperv" \
+	chrony_ok
 
 # Negative: the same file as a symlink, or under /usr/lib, is what LISA misses.
 chrony_neg() {
@@ -211,8 +241,8 @@ chrony_neg() {
 	ln -s "$tmp/usrlib/azl-ptp-hyperv.conf" "$e/chrony.d/azl-ptp-hyperv.conf"
 	! lisa_chrony "$e" || { say "LISA's find accepted a symlinked drop-in"; return 1; }
 }
-check_file "item 6 (negative): the check rejects the drop-in as a symlink, as LISA's -type f does" \
-	udev/chrony/azl-ptp-hyperv.conf "$(inst /etc/chrony.d/azl-ptp-hyperv.conf)" chrony_neg
+check_chrony "item 6 (negative): the check rejects the drop-in as a symlink, as LISA's -type f does" \
+	chrony_neg
 
 # ---- 11-13: item 7, /dev/disk/azure/scsi1/lunN from the installed helper --------------
 # fake_scsi ROOT CONTROLLER_GUID HOST LUN NAME: a storvsc disk under a VMBus
@@ -282,27 +312,38 @@ helper_neg() {
 check_file "item 7 (negative): a disk under controller {f8b3781e-…} gets no /dev/disk/azure name" \
 	agent/src/main_udev.c "$helper" helper_neg
 
-# ---- 14: item 8, SCSI timeout --------------------------------------------------------
+# ---- 14-15: item 8, SCSI timeout (15: negative) ----------------------------------------------------
 timeout_ok() {
-	local r t agent_t man
+	local r t agent_t
 	# shellcheck disable=SC2046
 	r=$(nocomment $(rules) /dev/null)
 	t=$(grep -oE 'ATTR\{(device/)?timeout\}="[0-9]+"' <<<"$r" | grep -oE '[0-9]+' | sort -u)
 	[ -n "$t" ] || { say "no rule writes ATTR{device/timeout}"; return 1; }
 	[ "$(wc -l <<<"$t")" -eq 1 ] || { say "rules write different timeouts: $t"; return 1; }
-	agent_t=$(sed -n 's/.*\.storvsc_timeout = \([0-9]*\),.*/\1/p' "$top/agent/src/config.c")
+	agent_t=$(man_default storvsc_timeout) || return 1
 	[ "$t" = 300 ] && [ "$agent_t" = 300 ] ||
-		{ say "rule $t, agent [modules] storvsc_timeout default ${agent_t:-?}; both must be 300"; return 1; }
-	man=$(inst /usr/share/man/man5/azl-agent.conf.5)
-	if [ -f "$man" ]; then
-		grep -A8 'storvsc_timeout' "$man" | grep -q '300' ||
-			{ say "azl-agent.conf(5) does not give 300 for storvsc_timeout"; return 1; }
-	fi
+		{ say "rule $t, azl-agent.conf(5) [modules] storvsc_timeout default $agent_t; both must be 300"; return 1; }
 }
-check_file "item 8: the rule's SCSI timeout is 300, the agent's [modules] storvsc_timeout default" \
+check_file "item 8: the rule's SCSI timeout is 300, the [modules] storvsc_timeout default the installed azl-agent.conf(5) gives" \
 	udev/80-azl-disk.rules "$(inst /usr/lib/udev/rules.d/80-azl-disk.rules)" timeout_ok
 
-# ---- 15: item 8 / S1-S2, the waagent.conf LISA reads ---------------------------------
+# Negative: the same two checks on a planted page with other defaults, and
+# with no page at all, must fail.
+man_neg() {
+	local p="$tmp/planted.conf.5" got=""
+	sed -e 's/^\(\\fBstorvsc_timeout\\fR = \\fB\)300/\130/' \
+	    -e 's/^\(\\fBnetvsc_channels\\fR = \\fB\)kernel/\1max/' "$man5" >"$p"
+	man5=$p timeout_ok && got+=" timeout(30)"
+	man5=$p mp_no_channels && got+=" channels(max)"
+	man5="$tmp/none.5" timeout_ok && got+=" timeout(no page)"
+	man5="$tmp/none.5" mp_no_channels && got+=" channels(no page)"
+	: >"$tmp/why"
+	[ -z "$got" ] || { say "accepted:$got"; return 1; }
+}
+check_file "items 5, 8 (negative): a planted azl-agent.conf(5) with storvsc_timeout 30 or netvsc_channels max, or none, fails both checks" \
+	man/azl-agent.conf.5 "$man5" man_neg
+
+# ---- 16: item 8 / S1-S2, the waagent.conf LISA reads ---------------------------------
 w=$(inst /etc/waagent.conf)
 if [ -f "$w" ]; then
 	# LISA's parse: ^\s*(\S+)=(\S+)\s*$
@@ -318,7 +359,7 @@ else
 		"by design: the package ships no /etc/waagent.conf or cloud-init mounts config (tests/lisa/README.md)"
 fi
 
-# ---- 16-17: item 9, the initramfs modules and no blacklist --------------------------
+# ---- 17-18: item 9, the initramfs modules and no blacklist --------------------------
 dracut_ok() {
 	local f=$1 v missing=""
 	# dracut sources its conf files with bash: read them the same way.
@@ -344,7 +385,7 @@ mp_no_blacklist() {
 check_file "item 9: no modprobe.d blacklist of hv_balloon, hyperv_keyboard, hv_utils (nor the other hv modules)" \
 	udev/modprobe/azl-guest.conf "$(inst /usr/lib/modprobe.d/azl-guest.conf)" mp_no_blacklist
 
-# ---- 18-20: item 10, reload counting safety (static part) ---------------------------
+# ---- 19-21: item 10, reload counting safety (static part) ---------------------------
 mp_no_install() {
 	local hits
 	# shellcheck disable=SC2046
@@ -357,26 +398,52 @@ mp_no_install() {
 check_file "item 10: no install/remove directives, no softdep on hv_* in the installed modprobe.d" \
 	udev/modprobe/azl-guest.conf "$(inst /usr/lib/modprobe.d/azl-guest.conf)" mp_no_install
 
-# Every module name we build (Kbuild obj-m, and the .ko files of any build).
-names=$(sed -nE 's/^obj-m[[:space:]]*[:+]?=[[:space:]]*(.*)$/\1/p' "$top"/kmod/*/Kbuild | tr ' ' '\n' |
-	sed -n 's/\.o$//p'; find "$build/kmod" "$D" -name '*.ko*' 2>/dev/null | sed 's|.*/||; s/\.ko.*//')
-names=$(sort -u <<<"$names")
-bad=$(grep -E 'hv_netvsc|hv_storvsc|hv_vmbus|hv_utils|hv_balloon|hid_hyperv|hyperv_keyboard' <<<"$names")
-if [ -n "$names" ] && [ -z "$bad" ]; then
-	ok "item 10: no module we build has hv_netvsc, hv_storvsc, hv_vmbus (or another hv name) in its name: $(echo $names)"
+# module_names TREE KO_DIR...: every module name the Kbuild files under TREE
+# build (their obj-* "NAME.o" entries, continuation lines joined), and every
+# .ko under the KO_DIRs.
+module_names() {
+	local tree=$1
+	shift
+	{
+		find "$tree" -name Kbuild -type f -exec cat {} + 2>/dev/null |
+			sed -e ':a' -e '/\\$/{N;s/\\\n/ /;ba' -e '}' |
+			sed -nE 's/^[[:space:]]*obj-[^[:space:]:+=]*[[:space:]]*[:+]?=(.*)$/\1/p' |
+			tr '[:blank:]' '\n' | sed -n 's/\.o$//p'
+		find "$@" -name '*.ko*' -type f 2>/dev/null | sed 's|.*/||; s/\.ko.*//'
+	} | sort -u
+}
+hv_names() { grep -E 'hv_netvsc|hv_storvsc|hv_vmbus|hv_utils|hv_balloon|hid_hyperv|hyperv_keyboard'; }
+
+# The installed module sources (make install-kmod: DESTDIR/usr/src/azl-guest-*/kmod).
+kbuilds=$(find "$D/usr/src" -path '*/kmod/*/Kbuild' -type f 2>/dev/null | wc -l)
+tree_kbuilds=$(find "$top/kmod" -name Kbuild -type f | wc -l)
+names=$(module_names "$D/usr/src" "$build/kmod" "$D")
+bad=$(hv_names <<<"$names")
+name10="item 10: no module the installed sources build (or a built .ko) has hv_netvsc, hv_storvsc, hv_vmbus (or another hv name) in its name"
+if [ "$kbuilds" = 0 ] && [ "$install_ok" = 0 ]; then
+	skip "$name10" "no Kbuild installed under /usr/src: make install stopped at a source not in the tree yet"
+elif [ "$kbuilds" -ge 1 ] && [ "$kbuilds" = "$tree_kbuilds" ] && [ -n "$names" ] && [ -z "$bad" ]; then
+	ok "$name10: $(tr '\n' ' ' <<<"$names")"
 else
-	not_ok "item 10: no module we build has hv_netvsc, hv_storvsc, hv_vmbus in its name"
-	diag "names: $(echo $names)" "bad: $bad"
+	not_ok "$name10"
+	diag "Kbuild files installed under /usr/src/*/kmod: $kbuilds (kmod/ has $tree_kbuilds)" \
+		"names: $(tr '\n' ' ' <<<"$names")" "bad: $(tr '\n' ' ' <<<"$bad")"
 fi
-# Negative: the same scan on a planted name catches it.
-if grep -qE 'hv_netvsc|hv_storvsc|hv_vmbus' <<<"azl_x
-x_hv_netvsc"; then
-	ok "item 10 (negative): the name scan catches a planted x_hv_netvsc.ko"
+# Negative: the same scan on a planted source tree and .ko directory.
+mkdir -p "$tmp/planted-kmod/src/kmod/x" "$tmp/planted-kmod/ko"
+# shellcheck disable=SC1003  # a Kbuild continuation line, backslash and all
+printf '%s\n' 'obj-m += x_hv_netvsc.o' 'obj-m += azl_a.o \' '	z_hv_vmbus.o' 'x_hv_netvsc-y := main.o' \
+	>"$tmp/planted-kmod/src/kmod/x/Kbuild"
+: >"$tmp/planted-kmod/ko/y_hv_storvsc.ko"
+bad=$(module_names "$tmp/planted-kmod/src" "$tmp/planted-kmod/ko" | hv_names | tr '\n' ' ')
+if [ "$bad" = "x_hv_netvsc y_hv_storvsc z_hv_vmbus " ]; then
+	ok "item 10 (negative): the scan catches a planted Kbuild 'obj-m += x_hv_netvsc.o' (and a continued z_hv_vmbus.o) and y_hv_storvsc.ko"
 else
-	not_ok "item 10 (negative): the name scan catches a planted x_hv_netvsc.ko"
+	not_ok "item 10 (negative): the scan catches a planted Kbuild 'obj-m += x_hv_netvsc.o' (and a continued z_hv_vmbus.o) and y_hv_storvsc.ko"
+	diag "caught: '$bad'"
 fi
 
-# ---- 21: item 10: the udev rule that loads our modules does not reload hv_* ----------
+# ---- 22: item 10: the udev rule that loads our modules does not reload hv_* ----------
 kmod_rule() {
 	local r
 	r=$(nocomment "$(inst /usr/lib/udev/rules.d/70-azl-kmod.rules)")
@@ -389,7 +456,7 @@ kmod_rule() {
 check_file "item 10/14: 70-azl-kmod.rules loads only azl_* modules, nothing in modules-load.d" \
 	udev/70-azl-kmod.rules "$(inst /usr/lib/udev/rules.d/70-azl-kmod.rules)" kmod_rule
 
-# ---- 22-24: item 14, the static part ----------------------------------------------------
+# ---- 23-25: item 14, the static part ----------------------------------------------------
 persist=$(find "$D" \( -name '70-persistent-net.rules' -o -name '75-persistent-net-generator.rules' \) 2>/dev/null)
 if [ "$install_ok" = 1 ] || [ -d "$D/usr" ]; then
 	if [ -z "$persist" ]; then
@@ -423,15 +490,39 @@ no_rename() {
 check_file "item 14: no installed rule renames a network interface (NAME=)" \
 	udev/10-azl-net-vf.rules "$(inst /usr/lib/udev/rules.d/10-azl-net-vf.rules)" no_rename
 
-# ---- 25-26: item 15, the distribution files ------------------------------------------
-nm=$(grep -rlE 'dhcp-timeout' "$D" 2>/dev/null)
-low=$(grep -rhE '^[[:space:]]*ipv4\.dhcp-timeout[[:space:]]*=[[:space:]]*[0-9]+' $nm /dev/null 2>/dev/null |
-	awk -F= '$2 + 0 < 300')
-if [ -z "$low" ]; then
-	ok "item 15: the package sets no NetworkManager ipv4.dhcp-timeout below 300"
+# ---- 26-28: item 15, the distribution files ------------------------------------------
+# dhcp_low DIR: the NetworkManager DHCP timeouts below 300 s in the files
+# under DIR: "ipv4.dhcp-timeout=N" (NetworkManager.conf [connection]
+# defaults) and "dhcp-timeout=N" in an [ipv4] section (a keyfile profile).
+dhcp_low() {
+	{ grep -rlIE 'dhcp-timeout' "$1" 2>/dev/null || :; } | tr '\n' '\0' | xargs -0 -r perl -ne '
+		$sec = $1 if /^\s*\[([^\]]*)\]/;
+		if (/^\s*ipv4\.dhcp-timeout\s*=\s*(\d+)/ ||
+		    ($sec eq "ipv4" && /^\s*dhcp-timeout\s*=\s*(\d+)/)) {
+			print "$ARGV:$.: $_" if $1 < 300;
+		}
+		if (eof) { close ARGV; $sec = "" }'
+}
+name15="item 15: the package sets no NetworkManager DHCP timeout below 300 (ipv4.dhcp-timeout=, keyfile [ipv4] dhcp-timeout=)"
+if [ "$install_ok" = 0 ]; then
+	skip "$name15" "make install stopped at a source not in the tree yet: the install is partial"
+elif low=$(dhcp_low "$D") && [ -z "$low" ]; then
+	ok "$name15"
 else
-	not_ok "item 15: the package sets no NetworkManager ipv4.dhcp-timeout below 300"
-	diag "$low"
+	not_ok "$name15"
+	diag "${low//"$D"/}"
+fi
+# Negative: planted files, one of each kind too low (ipv6's and 300 are fine).
+mkdir -p "$tmp/nm/conf.d" "$tmp/nm/system-connections"
+printf '[connection]\nipv4.dhcp-timeout=60\n' >"$tmp/nm/conf.d/x.conf"
+printf '[ipv4]\nmethod=auto\ndhcp-timeout=20\n[ipv6]\ndhcp-timeout=10\n' >"$tmp/nm/system-connections/a.nmconnection"
+printf '[ipv4]\ndhcp-timeout=300\n' >"$tmp/nm/system-connections/b.nmconnection"
+got=$(dhcp_low "$tmp/nm" | sed 's|.*/||' | sort | tr '\n' ' ')
+if [ "$got" = "a.nmconnection:3: dhcp-timeout=20 x.conf:2: ipv4.dhcp-timeout=60 " ]; then
+	ok "item 15 (negative): the scan catches planted ipv4.dhcp-timeout=60 and keyfile [ipv4] dhcp-timeout=20"
+else
+	not_ok "item 15 (negative): the scan catches planted ipv4.dhcp-timeout=60 and keyfile [ipv4] dhcp-timeout=20"
+	diag "caught: '$got'"
 fi
 skip "item 15: /etc/dhcpcd.conf 'option host_name', /usr/lib/systemd/networkd.conf" \
 	"the image's files (dhcpcd, systemd), not this package's: checked on an image, not here"

@@ -11,6 +11,9 @@
 # the journal or the kernel log (the list in $log_calls below, and
 # fprintf/vfprintf/fputs/dprintf/vdprintf when an argument names stderr),
 # else "other" (a message built for later, a table, a stdout text).
+# Provisioning's stdout is the journal too (azl-provision.service): in
+# provision*.c, cmd_provision.c and platform_check.c (ExecCondition=) a stream
+# write naming run->out or stdout, and printf/vprintf/puts, are "log" as well.
 # CALL is the innermost call the literal is an argument of ("-" at top level).
 # Comments, #include and #pragma lines are skipped; character literals are
 # not strings.  Exit 0; the caller decides what a hit means.
@@ -23,6 +26,10 @@ my $log_calls = qr/^(?:log_(?:error|warning|notice|info|debug|msg)|v?syslog
 	|(?:dev|netdev|netif)_(?:emerg|alert|crit|err|warn|notice|info|dbg)\w*
 	|WARN\w*|NL_SET_ERR_MSG\w*|GENL_SET_ERR_MSG\w*)$/x;
 my $stream_calls = qr/^(?:v?fprintf|fputs|v?dprintf)$/;
+my $stdout_calls = qr/^(?:v?printf|puts)$/;
+# The files whose stdout a unit sends to the journal, and the streams that are it.
+my $unit_stdout_files = qr{(?:^|/)(?:provision\w*|cmd_provision|platform_check)\.c$};
+my $unit_streams = qr/\b(?:stderr|stdout|run\s*->\s*out)\b/;
 
 for my $file (@ARGV) {
 	open(my $fh, '<', $file) or die "$file: $!\n";
@@ -34,6 +41,7 @@ for my $file (@ARGV) {
 
 sub scan {
 	my ($file, $s) = @_;
+	my $logged = $file =~ $unit_stdout_files ? $unit_streams : qr/\bstderr\b/;
 	my $n = length $s;
 	my $line = 1;
 	my @stack;		# [call name, start offset of its arguments]
@@ -106,12 +114,14 @@ sub scan {
 					$call = $name eq '' ? '-' : $name;
 					if ($name =~ $log_calls) {
 						$kind = 'log';
+					} elsif ($name =~ $stdout_calls && $file =~ $unit_stdout_files) {
+						$kind = 'log';
 					} elsif ($name =~ $stream_calls) {
 						my $args = substr($s, $from, $i - $from);
-						$kind = 'log' if $args =~ /\bstderr\b/;
+						$kind = 'log' if $args =~ $logged;
 						# fputs names its stream after the string.
 						$kind = 'log' if $name eq 'fputs' &&
-							substr($s, $i, 60) =~ /^\s*,\s*stderr\b/;
+							substr($s, $i, 60) =~ /^\s*,\s*$logged/;
 					}
 				}
 				print "$file:$start_line\t$kind\t$call\t$text\n";
