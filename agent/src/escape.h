@@ -19,3 +19,10 @@
  * the length written.
  */
 size_t escape_controls(const char *in, char *out, size_t len);
+
+/*
+ * The same, and every byte >= 0x80 too: for text that must be ASCII (a DMI
+ * field) on its way to a console that may read Latin-1, where such a byte
+ * could start a C1 control sequence.
+ */
+size_t escape_non_ascii(const char *in, char *out, size_t len);

@@ -21,39 +21,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
+#include "log.h"
 #include "platform_check.h"
 #include "sysfile.h"
 
 #define DMI_TAG "class/dmi/id/chassis_asset_tag"
 
-/*
- * The tag is firmware's bytes on their way to the serial console and the
- * journal: every byte that is not printable ASCII becomes \xNN (a chassis
- * asset tag is ASCII; bytes >= 0x80 could start a C1 control sequence on a
- * console that reads Latin-1, or a multi-byte character that eats the
- * quote).  @out holds ESCAPED_TAG_SIZE(strlen(@in) + 1) bytes.
- */
-#define ESCAPED_TAG_SIZE(size) (4 * (size))
-static void escape_tag(const char *in, char *out, size_t len)
-{
-	size_t o = 0;
-
-	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		bool plain = *p >= 0x20 && *p < 0x7f;
-
-		if (o + (plain ? 1 : 4) >= len)
-			break;
-		if (plain)
-			out[o++] = (char)*p;
-		else
-			o += (size_t)snprintf(out + o, len - o, "\\x%02x", *p);
-	}
-	out[o] = '\0';
-}
-
 int platform_check_azure(const struct root *r, char *msg, size_t len)
 {
-	char tag[256], shown[ESCAPED_TAG_SIZE(sizeof(tag))], path[PATH_MAX];
+	char tag[256], shown[ESCAPED_SIZE(sizeof(tag))], path[PATH_MAX];
 	int ret;
 
 	ret = root_read_text(r, ROOT_SYS, tag, sizeof(tag), DMI_TAG);
@@ -70,7 +47,7 @@ int platform_check_azure(const struct root *r, char *msg, size_t len)
 			 ret == -ENOENT ? ": nothing to provision" : "");
 		return ret;
 	}
-	escape_tag(tag, shown, sizeof(shown));
+	escape_non_ascii(tag, shown, sizeof(shown));
 	if (strcmp(tag, AZURE_CHASSIS_ASSET_TAG) == 0) {
 		snprintf(msg, len, "Azure (chassis asset tag %s)", shown);
 		return 0;
@@ -117,6 +94,8 @@ int cmd_check_platform(const struct global_options *g, int argc, char **argv)
 		return CHECK_PLATFORM_OTHER;
 	}
 	ret = platform_check_azure(&r, msg, sizeof(msg));
+	/* ExecCondition= output reaches the journal: no strerror() wording there. */
+	log_reword_libc_texts(msg, sizeof(msg));
 	printf("%s\n", msg);
 	if (fflush(stdout) != 0)
 		return CHECK_PLATFORM_OTHER;

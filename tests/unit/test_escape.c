@@ -50,6 +50,18 @@ static void test_short_buffer(void **state)
 }
 
 /* ESCAPED_SIZE holds a string of nothing but controls, filling its buffer. */
+/* Only the ASCII variant escapes bytes >= 0x80 (UTF-8 elsewhere is kept). */
+static void test_non_ascii(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_int_equal(escape_non_ascii("tag\x9b""1m\xc3\xa9\n", out, sizeof(out)), 21);
+	assert_string_equal(out, "tag\\x9b1m\\xc3\\xa9\\x0a");
+	escape_controls("\xc3\xa9", out, sizeof(out));
+	assert_string_equal(out, "\xc3\xa9");
+}
+
 static void test_escaped_size(void **state)
 {
 	char in[16], out[ESCAPED_SIZE(sizeof(in))];
@@ -66,6 +78,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_controls_escaped),
 		cmocka_unit_test(test_short_buffer),
+		cmocka_unit_test(test_non_ascii),
 		cmocka_unit_test(test_escaped_size),
 	};
 
