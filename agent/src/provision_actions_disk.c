@@ -37,31 +37,25 @@
 #include "provision_actions.h"
 #include "provision_actions_internal.h"
 #include "sysfile.h"
+#include "udev_disk.h"
+#include "udev_nvme.h"
 #include "util.h"
 #include "vmbus_class.h"
 
-#define STORVSC_CLASS "ba6163d9-04a1-4d29-b605-72e2ffb1dc7f"
-#define SCSI0_GEN2 "f8b3781a-1e82-4818-a1c3-63d806ec15bb"
 #define README_NAME "DATALOSS_WARNING_README.txt"
 
-static bool is_gen1_resource(const char *controller)
-{
-	/* udev's glob "?00000000-0001-*" on "{guid}": the '?' is the brace we dropped */
-	return strncmp(controller, "00000000-0001-", 14) == 0;
-}
-
+/* udev's answer (udev_disk.c), so that provisioning and /dev/disk/azure/resource agree. */
 static bool is_scsi_resource(const struct rdisk_facts *d)
 {
-	if (!d->storvsc)
-		return false;
-	return (strcmp(d->controller, SCSI0_GEN2) == 0 && d->lun == 1) ||
-	       is_gen1_resource(d->controller);
-}
+	char id[48];
+	struct azure_disk ad;
 
-static bool is_nvme_temp(const struct rdisk_facts *d)
-{
-	return strcmp(d->nvme_model, "Microsoft NVMe Direct Disk") == 0 ||
-	       strcmp(d->nvme_model, "Microsoft NVMe Direct Disk v2") == 0;
+	if (!d->storvsc || d->lun < 0)
+		return false;
+	/* udev matches the sysfs form "{guid}"; the facts keep it without braces */
+	snprintf(id, sizeof(id), "{%s}", d->controller);
+	return azure_scsi_classify(id, (unsigned long long)d->lun, &ad) &&
+	       strcmp(ad.type, "resource") == 0;
 }
 
 int rdisk_pick(const struct rdisk_facts *disks, size_t n, struct rdisk_plan *plan)
@@ -78,7 +72,7 @@ int rdisk_pick(const struct rdisk_facts *disks, size_t n, struct rdisk_plan *pla
 			return (int)i;
 		}
 	for (size_t i = 0; i < n; i++)
-		if (is_nvme_temp(&disks[i]) && nvme++ == 0)
+		if (nvme_model_direct_disk(disks[i].nvme_model) && nvme++ == 0)
 			nvme_at = i;
 	if (nvme == 1) {
 		plan->index = (int)nvme_at;
@@ -121,42 +115,26 @@ void rdisk_decide(const struct rdisk_facts *disk, enum rdisk_fs_state fs, bool m
 
 /* ---- sysfs facts ---- */
 
-static int parse_hctl_lun(const char *hctl)
-{
-	unsigned h, c, t, l;
-	char end;
-
-	if (sscanf(hctl, "%u:%u:%u:%u%c", &h, &c, &t, &l, &end) != 4 || l > 65535)
-		return -1;
-	return (int)l;
-}
-
-/* Walk up from the disk's real directory to the VMBus device that carries class_id. */
+/*
+ * The LUN and controller from udev's walk (udev_disk.c): any VMBus device
+ * above an H:C:T:L disk is its storvsc controller (SCSI on Gen2, IDE on Gen1).
+ */
 static void find_controller(const struct root *r, const char *name, struct rdisk_facts *d)
 {
-	char link[PATH_MAX], sys[PATH_MAX], sysroot[PATH_MAX], real[PATH_MAX], buf[64], id[37];
-	size_t rootlen;
+	char link[PATH_MAX], sys[PATH_MAX], top[PATH_MAX], real[PATH_MAX], buf[64], id[37];
+	unsigned long long lun;
 
 	if (root_path(r, ROOT_SYS, link, sizeof(link), "class/block/%s", name) < 0 ||
-	    root_path(r, ROOT_SYS, sys, sizeof(sys), "%s", "") < 0 || !realpath(sys, sysroot) ||
-	    !realpath(link, real))
+	    root_path(r, ROOT_SYS, sys, sizeof(sys), "%s", "") < 0 || !realpath(sys, top) ||
+	    !realpath(link, real) || udev_scsi_address(top, real, &lun, buf, sizeof(buf)) != 1 ||
+	    lun > 65535)
 		return;
-	rootlen = strlen(sysroot);
-	for (char *slash; (slash = strrchr(real, '/')) && (size_t)(slash - real) > rootlen;) {
-		char file[PATH_MAX + 16];
-
-		*slash = '\0';
-		snprintf(file, sizeof(file), "%s/class_id", real);
-		if (read_text(file, buf, sizeof(buf)) < 0)
-			continue;
-		if (guid_normalize(buf, id) < 0 || strcmp(id, STORVSC_CLASS) != 0)
-			return;
-		d->storvsc = true;
-		snprintf(file, sizeof(file), "%s/device_id", real);
-		if (read_text(file, buf, sizeof(buf)) >= 0 && guid_normalize(buf, id) == 0)
-			snprintf(d->controller, sizeof(d->controller), "%s", id);
+	d->lun = (int)lun;
+	if (!buf[0])
 		return;
-	}
+	d->storvsc = true;
+	if (guid_normalize(buf, id) == 0)
+		snprintf(d->controller, sizeof(d->controller), "%s", id);
 }
 
 static void find_part1(const struct root *r, const char *name, struct rdisk_facts *d)
@@ -185,10 +163,7 @@ static void disk_facts(const struct root *r, const char *name, struct rdisk_fact
 	memset(d, 0, sizeof(*d));
 	d->lun = -1;
 	snprintf(d->name, sizeof(d->name), "%s", name);
-	if (root_read_link_name(r, ROOT_SYS, buf, sizeof(buf), "class/block/%s/device", name) >= 0)
-		d->lun = parse_hctl_lun(buf);
-	if (d->lun >= 0)
-		find_controller(r, name, d);
+	find_controller(r, name, d);
 	if (strncmp(name, "nvme", 4) == 0 &&
 	    root_read_text(r, ROOT_SYS, buf, sizeof(buf), "class/block/%s/device/model", name) >= 0)
 		snprintf(d->nvme_model, sizeof(d->nvme_model), "%s", buf);

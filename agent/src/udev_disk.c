@@ -175,11 +175,10 @@ static int vmbus_controller_id(const char *top, const char *dev, char *id, size_
 	return 0;
 }
 
-static int scsi_identify(const char *top, const char *disk_dir, const struct udev_disk_env *env,
-			 struct azure_disk *d)
+int udev_scsi_address(const char *top, const char *disk_dir, unsigned long long *lun, char *id,
+		      size_t len)
 {
-	char link[PATH_MAX + 8], sdev[PATH_MAX], id[64];
-	unsigned long long lun;
+	char link[PATH_MAX + 8], sdev[PATH_MAX];
 	const char *base;
 	int ret;
 
@@ -194,12 +193,27 @@ static int scsi_identify(const char *top, const char *disk_dir, const struct ude
 	if (strncmp(sdev, top, strlen(top)) != 0 || sdev[strlen(top)] != '/')
 		return 0; /* a link out of the tree is not a SCSI device of it */
 	base = strrchr(sdev, '/') + 1;
-	if (!parse_hctl(base, &lun))
+	if (!parse_hctl(base, lun))
 		return 0;
-	ret = vmbus_controller_id(top, sdev, id, sizeof(id));
+	ret = vmbus_controller_id(top, sdev, id, len);
 	if (ret < 0)
 		return ret;
-	if (ret == 0) {
+	if (ret == 0 && len)
+		id[0] = '\0';
+	return 1;
+}
+
+static int scsi_identify(const char *top, const char *disk_dir, const struct udev_disk_env *env,
+			 struct azure_disk *d)
+{
+	unsigned long long lun;
+	char id[64];
+	int ret;
+
+	ret = udev_scsi_address(top, disk_dir, &lun, id, sizeof(id));
+	if (ret <= 0)
+		return ret;
+	if (!id[0]) {
 		/* The stand-in seam: only where no VMBus controller is above. */
 		if (!env || !env->controller_id || !*env->controller_id)
 			return 0;

@@ -65,6 +65,16 @@ struct udev_disk_env {
 int udev_disk_identify(const struct root *r, const char *kname, const struct udev_disk_env *env,
 		       nvme_page_reader reader, struct azure_disk *d);
 
+/*
+ * The SCSI address of a whole disk (disk_dir: its resolved sysfs
+ * directory, under top, the resolved sysfs root): 1 when its device is an
+ * H:C:T:L SCSI device, with the LUN and the device_id of the VMBus
+ * controller above it in id ("" when there is none), 0 when it is not a
+ * SCSI disk, a negative errno after a message.  Provisioning uses it too.
+ */
+int udev_scsi_address(const char *top, const char *disk_dir, unsigned long long *lun, char *id,
+		      size_t len);
+
 /* The KEY=value lines for IMPORT{program}. */
 void azure_disk_print(FILE *f, const struct azure_disk *d);
 

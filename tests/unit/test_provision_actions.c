@@ -16,6 +16,8 @@
 
 #include "provision_actions_internal.h"
 #include "root.h"
+#include "udev_tree.h"
+#include "util.h"
 
 static void test_hostname(void **state)
 {
@@ -268,6 +270,60 @@ static void test_rdisk_decide(void **state)
 	assert_string_equal(p.device, "nvme0n1");
 }
 
+/* One SCSI disk kname at h:0:0:lun under a VMBus controller (device_id id, class cls). */
+static void add_vmbus_disk(const struct tree *t, const char *id, const char *cls, unsigned h,
+			   unsigned lun, const char *kname)
+{
+	char base[128], sdev[256], disk[320], rel[400];
+
+	snprintf(base, sizeof(base), "sys/devices/VMBUS:00/ctrl%u", h);
+	snprintf(rel, sizeof(rel), "%s/device_id", base);
+	tree_file(t, rel, id);
+	snprintf(rel, sizeof(rel), "%s/class_id", base);
+	tree_file(t, rel, cls);
+	snprintf(sdev, sizeof(sdev), "%s/host%u/target%u:0:0/%u:0:0:%u", base, h, h, h, lun);
+	snprintf(disk, sizeof(disk), "%s/block/%s", sdev, kname);
+	snprintf(rel, sizeof(rel), "%s/size", disk);
+	tree_file(t, rel, "2048\n");
+	snprintf(rel, sizeof(rel), "%s/device", disk);
+	tree_link(t, rel, sdev);
+	snprintf(rel, sizeof(rel), "sys/class/block/%s", kname);
+	tree_link(t, rel, disk);
+}
+
+/*
+ * rdisk_scan takes the controller and LUN from udev's walk (udev_disk.c):
+ * Gen1's disks sit on the IDE controllers (class 32412632-...), whose
+ * instance ids ?00000000-000{0,1}-* name the OS and resource disks.
+ */
+static void test_rdisk_scan_gen1(void **state)
+{
+	static const char ide[] = "{32412632-86cb-44a2-9b5c-50d1417354f5}\n";
+	_cleanup_free_ struct rdisk_facts *disks = NULL;
+	struct rdisk_plan p;
+	struct tree t;
+	struct root r;
+	size_t n = 0;
+	int want;
+	(void)state;
+
+	tree_init(&t);
+	add_vmbus_disk(&t, "{00000000-0000-8899-0000-000000000000}\n", ide, 0, 0, "sda");
+	add_vmbus_disk(&t, "{00000000-0001-8899-0000-000000000000}\n", ide, 1, 0, "sdb");
+	assert_int_equal(root_init(&r, t.root), 0);
+	assert_int_equal(rdisk_scan(&r, &disks, &n), 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(disks[i].storvsc);
+		assert_int_equal(disks[i].lun, 0);
+	}
+	want = strcmp(disks[0].name, "sdb") == 0 ? 0 : 1; /* readdir order */
+	assert_int_equal(rdisk_pick(disks, n, &p), want);
+	assert_string_equal(disks[p.index].controller, "00000000-0001-8899-0000-000000000000");
+	assert_non_null(strstr(p.reason, "sdb: storvsc 00000000-0001-8899-0000-000000000000 LUN 0"));
+	tree_free(&t);
+}
+
 /* The fixtures (tests/fixtures/gen-fixtures.sh): sdb is the resource disk on every Hyper-V one. */
 static void test_rdisk_fixtures(void **state)
 {
@@ -314,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_base64),      cmocka_unit_test(test_keys_merge),
 		cmocka_unit_test(test_groups),      cmocka_unit_test(test_rdisk_pick),
 		cmocka_unit_test(test_rdisk_decide), cmocka_unit_test(test_rdisk_fixtures),
+		cmocka_unit_test(test_rdisk_scan_gen1),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -329,6 +329,39 @@ static void test_safe_name(void **state)
 	assert_false(udev_safe_name(big));
 }
 
+/* The address provisioning takes (provision_actions_disk.c): LUN and raw controller id. */
+static void test_scsi_address(void **state)
+{
+	char top[PATH_MAX], dir[PATH_MAX + 32], real[PATH_MAX], id[64];
+	unsigned long long lun = 0;
+	struct tree t;
+
+	(void)state;
+	tree_init(&t);
+	add_scsi(&t, GEN1_RES, 1, 1, "sdb", 1);
+	add_scsi(&t, NULL, 2, 9, "sdc", 0);
+	tree_file(&t, "sys/devices/virtual/block/loop0/size", "0\n");
+	tree_link(&t, "sys/class/block/loop0", "sys/devices/virtual/block/loop0");
+	snprintf(dir, sizeof(dir), "%s/sys", t.root);
+	assert_non_null(realpath(dir, top));
+	snprintf(dir, sizeof(dir), "%s/sys/class/block/sdb", t.root);
+	assert_non_null(realpath(dir, real));
+	assert_int_equal(udev_scsi_address(top, real, &lun, id, sizeof(id)), 1);
+	assert_int_equal(lun, 1);
+	assert_string_equal(id, GEN1_RES);
+	/* No VMBus controller above: the LUN, no id. */
+	snprintf(dir, sizeof(dir), "%s/sys/class/block/sdc", t.root);
+	assert_non_null(realpath(dir, real));
+	assert_int_equal(udev_scsi_address(top, real, &lun, id, sizeof(id)), 1);
+	assert_int_equal(lun, 9);
+	assert_string_equal(id, "");
+	/* Not SCSI. */
+	snprintf(dir, sizeof(dir), "%s/sys/class/block/loop0", t.root);
+	assert_non_null(realpath(dir, real));
+	assert_int_equal(udev_scsi_address(top, real, &lun, id, sizeof(id)), 0);
+	tree_free(&t);
+}
+
 /* The generated SKU fixtures: Gen2 with sda, sdb (controller a) and sdc (b). */
 static void test_fixture(void **state)
 {
@@ -373,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_not_scsi),
 		cmocka_unit_test(test_errno_after_message),
 		cmocka_unit_test(test_classify_pure),
+		cmocka_unit_test(test_scsi_address),
 		cmocka_unit_test(test_safe_name),
 		cmocka_unit_test(test_fixture),
 	};
