@@ -181,7 +181,7 @@ check-kmod-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(KMOD_TOOLS)
 .PHONY: check-system check-system-run
 check-system: deps-check
 	@$(MAKE) --no-print-directory check-system-run
-check-system-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(BUILD)/tests/azure_sim
+check-system-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(BUILD)/azl-udev $(BUILD)/tests/azure_sim
 	@tests/system/run.sh $(BUILD)
 
 check-run: $(BUILD)/azl-agent $(BUILD)/azl-agent-provision $(BUILD)/azl-udev $(TEST_BINS) $(KMOD_TOOLS) $(KVP_TOOLS) $(PROVISION_TOOLS) \

@@ -21,14 +21,17 @@
 #   AZL_SYSTEM_BOOTS     which boots, in order (default "azure azure-again plain")
 #   AZL_SYSTEM_SCENARIO  the simulator's scenario (default happy; tests/sim/scenarios)
 #   AZL_SYSTEM_ACCEL     tcg (default) or kvm
-#   AZL_SYSTEM_KEEP=1    keep the images in BUILD_DIR/system/ (root.img, azure.img)
+#   AZL_SYSTEM_KEEP=1    keep this run's directory BUILD_DIR/system/run.XXXXXX
+#                        (root.img, azure.img, the LUN images, stage/, initramfs)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=$(cd "${1:?usage: tests/system/run.sh BUILD_DIR}" && pwd)
-work=$build/system
 logdir=$build/test-logs
-mkdir -p "$work" "$logdir"
+mkdir -p "$build/system" "$logdir"
+# A directory of this run's own: concurrent runs never share an image.
+work=''
+qemu_pid=''
 boot_timeout=${AZL_SYSTEM_TIMEOUT:-300}
 boots=${AZL_SYSTEM_BOOTS:-azure azure-again plain}
 accel=${AZL_SYSTEM_ACCEL:-tcg}
@@ -69,6 +72,29 @@ fail_all() {
 }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", b - a }'; }
 
+# cleanup: on every exit (a failure, Ctrl-C, a CI kill): QEMU and the
+# simulator stopped, this run's images, stage and initramfs removed unless
+# AZL_SYSTEM_KEEP=1.
+cleanup() {
+	if [ -n "$qemu_pid" ]; then
+		# timeout passes the signal on to QEMU.
+		kill -TERM "$qemu_pid" 2>/dev/null
+		wait "$qemu_pid" 2>/dev/null
+		qemu_pid=''
+	fi
+	if declare -F sim_stop >/dev/null; then sim_stop >/dev/null 2>&1; fi
+	if [ -n "$work" ] && [ -d "$work" ]; then
+		if [ "${AZL_SYSTEM_KEEP:-0}" = 1 ]; then
+			echo "# kept $work (AZL_SYSTEM_KEEP=1)"
+		else
+			rm -rf --one-file-system "$work"
+		fi
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 # --- tools, kernel, root file system ------------------------------------------------
 
 check_tools() {
@@ -92,21 +118,30 @@ check_tools() {
 	fi
 }
 
-# cached SCRIPT LOG: run a cache script, print its last line; 77 skips all.
+# cached SCRIPT LOG: run a cache script, print its last line (the path);
+# the status is the script's (77: cannot be made here).  Runs in $(...), so
+# it only reports: the caller skips or fails through cache_problem.
 cached() {
 	local out rc=0
 	out=$("$top/scripts/$1" 2>"$2") || rc=$?
-	if [ "$rc" -eq 77 ]; then
-		skip_all "$(tail -n 1 "$2")"
-	elif [ "$rc" -ne 0 ]; then
-		mapfile -t lines < <(tail -n 20 "$2")
-		fail_all "scripts/$1 exited with status $rc" "${lines[@]}"
-	fi
 	printf '%s\n' "$out" | tail -n 1
+	return "$rc"
+}
+
+# cache_problem SCRIPT LOG STATUS: in the main shell, SKIP all on 77, else
+# fail all with the log's last lines.
+cache_problem() {
+	local lines
+	if [ "$3" -eq 77 ]; then
+		skip_all "$(tail -n 1 "$2")"
+	fi
+	mapfile -t lines < <(tail -n 20 "$2")
+	fail_all "scripts/$1 exited with status $3" "${lines[@]}"
 }
 
 get_kernel() {
-	kdir=$(cached kernel-cache.sh "$logdir/system-kernel-cache.log") || exit $?
+	local log=$logdir/system-kernel-cache.log
+	kdir=$(cached kernel-cache.sh "$log") || cache_problem kernel-cache.sh "$log" $?
 	local vers=("$kdir"/lib/modules/*)
 	if [ ${#vers[@]} -ne 1 ] || [ ! -d "${vers[0]}" ]; then
 		fail_all "expected one release in $kdir/lib/modules"
@@ -195,6 +230,29 @@ install_by_hand() {
 	[ ! -f "$top/systemd/azl-guest.tmpfiles" ] || cp "$top/systemd/azl-guest.tmpfiles" "$R/usr/lib/tmpfiles.d/azl-guest.conf"
 }
 
+# write_manifest ROOT: what the tree ships, for the guest to find installed
+# and loaded (a unit or rule that is missing in the guest is a failure, not
+# a skip): "unit NAME" per systemd/*.service, "file PATH" per rule, network
+# file, modprobe.d file and program.
+write_manifest() {
+	local R=$1 f n
+	{
+		for f in "$top"/systemd/*.service; do
+			[ -f "$f" ] || continue
+			n=${f##*/}
+			# azl-agent.service replaces azl-kvp.service (the file may linger).
+			[ "$n" != azl-kvp.service ] || [ ! -f "$top/systemd/azl-agent.service" ] || continue
+			echo "unit $n"
+		done
+		for f in "$top"/udev/*.rules; do [ ! -f "$f" ] || echo "file /usr/lib/udev/rules.d/${f##*/}"; done
+		for f in "$top"/udev/*.network; do [ ! -f "$f" ] || echo "file /usr/lib/systemd/network/${f##*/}"; done
+		[ ! -f "$top/udev/modprobe/azl-guest.conf" ] || echo "file /usr/lib/modprobe.d/azl-guest.conf"
+		echo "file /usr/sbin/azl-agent"
+		echo "file /usr/libexec/azl-agent/hv_kvp_daemon"
+		echo "file /usr/lib/udev/azl-udev"
+	} >"$R/usr/local/libexec/azl-system-check/manifest"
+}
+
 # build_image: a copy of the cached root file system, our `make install`,
 # the kernel's modules and the test configuration, made into an ext4 image.
 build_image() {
@@ -203,11 +261,14 @@ build_image() {
 	rm -rf "$stage"
 	cp -a "$rootfs/." "$stage/" || return 1
 	rm -f "$stage/.azl-rootfs-complete"
-	if make -C "$top" --no-print-directory install DESTDIR="$stage" PREFIX=/usr BUILD="$build" \
+	# install-kmod: the module sources, 70-azl-kmod.rules and modprobe.d, as
+	# the kmod package installs them (no module is built: no VMBus here, so
+	# the rule only has to parse and stay quiet).
+	if make -C "$top" --no-print-directory install install-kmod DESTDIR="$stage" PREFIX=/usr BUILD="$build" \
 		>>"$logdir/system-image.log" 2>&1; then
-		add "ok - image: make install DESTDIR=… PREFIX=/usr"
+		add "ok - image: make install install-kmod DESTDIR=… PREFIX=/usr"
 	else
-		add "not ok - image: make install DESTDIR=… PREFIX=/usr" \
+		add "not ok - image: make install install-kmod DESTDIR=… PREFIX=/usr" \
 			"#   failed (see $logdir/system-image.log); the image gets the binaries, units and rules by hand"
 		while IFS= read -r line; do note "  $line"; done < <(tail -n 5 "$logdir/system-image.log")
 		install_by_hand "$stage"
@@ -218,6 +279,7 @@ build_image() {
 		image_problem="the test configuration could not be written (see $logdir/system-image.log)"
 		return 1
 	fi
+	write_manifest "$stage" || return 1
 	mb=$(du -sm "$stage" | cut -f1)
 	rm -f "$work/root.img"
 	if ! mke2fs -q -t ext4 -L azl-root -d "$stage" "$work/root.img" "$((mb + mb / 2 + 256))M" \
@@ -295,7 +357,7 @@ build_initramfs() {
 boot() {
 	local name=$1 img=$work/$1.img console=$logdir/system-$1-console.log
 	local res=$logdir/system-$1-results.log journal=$logdir/system-$1-journal.log
-	local append args=() t0 t1 rc=0 nfail finished=no line
+	local append args=() t0 t1 rc=0 nres nfail min end_line done_seen=no off_seen=no line bad
 	boot_failed=no
 	# The second Azure boot is the first one's disk booted again.
 	case $name in
@@ -307,7 +369,11 @@ boot() {
 		boot_failed=yes
 		return 0
 	fi
+	# What the guest checks against comes from here: the simulator's
+	# administrator, host name and key fingerprint, and how long to wait
+	# for the boot (less than the time limit, so the guest reports first).
 	append="console=ttyS0 root=/dev/vda rw panic=-1 systemd.unit=multi-user.target azl.system=$name"
+	append+=" azl.timeout=$guest_timeout azl.admin=$want_admin"
 	# shellcheck disable=SC2054 # QEMU's option values have commas
 	args=(-machine pc -m 1536 -smp 2 -display none -monitor none -nodefaults -no-reboot
 		-kernel "$vmlinuz" -initrd "$work/initramfs.img"
@@ -322,7 +388,7 @@ boot() {
 		args+=(-accel tcg,thread=multi -cpu qemu64,+rdrand)
 	fi
 	if [ "$name" != plain ]; then
-		append+=" azl.standins=1"
+		append+=" azl.standins=1 azl.hostname=$want_hostname azl.key=$want_keyfp"
 		# shellcheck disable=SC2054 # QEMU's option values have commas
 		args+=(-smbios "type=1,manufacturer=Microsoft Corporation,product=Virtual Machine,uuid=$vm_uuid"
 			-smbios "type=3,manufacturer=Microsoft Corporation,asset=$azure_asset"
@@ -337,33 +403,71 @@ boot() {
 	echo >>"$logdir/system-$name-qemu.cmd"
 	rm -f "$console.raw" "$res.raw"
 	t0=$(date +%s.%N)
-	# The subshell keeps bash's "Aborted" job notice out of the TAP stream.
-	(timeout -k 10 "$boot_timeout" qemu-system-x86_64 "${args[@]}" </dev/null \
-		>"$logdir/system-$name-qemu.err" 2>&1) 2>/dev/null || rc=$?
+	# In the background with its pid kept, so that cleanup() stops QEMU at
+	# once when this script is interrupted or killed (timeout passes the
+	# signal on); --foreground keeps QEMU in our process group, so a
+	# terminal's Ctrl-C reaches it too.
+	timeout --foreground -k 10 "$boot_timeout" qemu-system-x86_64 "${args[@]}" </dev/null \
+		>"$logdir/system-$name-qemu.err" 2>&1 &
+	qemu_pid=$!
+	wait "$qemu_pid" || rc=$?
+	qemu_pid=''
 	t1=$(date +%s.%N)
 	tr -d '\r' <"$console.raw" >"$console" 2>/dev/null
 	tr -d '\r' <"$res.raw" >"$res.all" 2>/dev/null
 	rm -f "$console.raw" "$res.raw"
-	[ "$name" = azure ] || rm -f "$img"
-	sed -n '/^AZL-SYSTEM BEGIN$/,/^AZL-SYSTEM END$/p' "$res.all" | sed '1d;$d' >"$res"
-	sed -n '/^AZL-JOURNAL BEGIN$/,/^AZL-JOURNAL END$/p' "$res.all" | sed '1d;$d' >"$journal"
+	if [ "$name" = plain ] && [ "${AZL_SYSTEM_KEEP:-0}" != 1 ]; then rm -f "$img"; fi
+	awk '/^AZL-SYSTEM BEGIN$/ { on = 1; next } /^AZL-SYSTEM END( |$)/ { on = 0 } on' "$res.all" >"$res"
+	awk '/^AZL-JOURNAL BEGIN$/ { on = 1; next } /^AZL-JOURNAL END$/ { on = 0 } on' "$res.all" >"$journal"
+	end_line=$(grep -m1 '^AZL-SYSTEM END' "$res.all")
+	! grep -qx 'AZL-SYSTEM DONE' "$res.all" || done_seen=yes
+	! grep -q 'reboot: Power down' "$console" || off_seen=yes
 	note "$name: boot and checks took $(elapsed "$t0" "$t1") s (qemu status $rc); console: $console"
 	while IFS= read -r line; do
 		case $line in 'ok '* | 'not ok '* | '#'*) add "$line" ;; esac
 	done <"$res"
-	if grep -qx 'AZL-SYSTEM DONE' "$res.all"; then
-		finished=yes
-		add "ok - $name: the guest ran its checks and powered off within ${boot_timeout} s"
+	rm -f "$res.all"
+	nres=$(grep -cE '^(ok|not ok) ' "$res")
+	nfail=$(grep -c '^not ok' "$res")
+
+	# Every result the guest sent arrived: a guest that stopped half way,
+	# or a check that vanished from check.sh, fails here.
+	min=$(min_results "$name")
+	if [ "$end_line" = "AZL-SYSTEM END $nres $nfail" ] && [ "$nres" -ge "$min" ]; then
+		add "ok - $name: all the guest's results arrived ($nres, at least $min; $nfail not ok)"
 	else
-		add "not ok - $name: the guest ran its checks and powered off within ${boot_timeout} s"
-		[ "$rc" -ne 124 ] || note "  killed after $boot_timeout s (AZL_SYSTEM_TIMEOUT)"
+		add "not ok - $name: all the guest's results arrived"
+		note "  want: AZL-SYSTEM END $nres $nfail (what arrived), at least $min results"
+		note "  got:  ${end_line:-no END line}"
+		boot_failed=yes
+	fi
+
+	# A clean power-off: the guest finished, QEMU exited by itself (not
+	# killed at the time limit: 124; not a reboot after a panic: no
+	# "Power down").
+	if [ "$rc" -eq 0 ] && [ "$done_seen" = yes ] && [ "$off_seen" = yes ]; then
+		add "ok - $name: the guest finished its checks and powered off within ${boot_timeout} s"
+	else
+		add "not ok - $name: the guest finished its checks and powered off within ${boot_timeout} s"
+		boot_failed=yes
+		note "  qemu status $rc, AZL-SYSTEM DONE seen: $done_seen, \"reboot: Power down\" seen: $off_seen"
+		case $rc in 124 | 137) note "  killed after $boot_timeout s (AZL_SYSTEM_TIMEOUT)" ;; esac
 		[ ! -s "$logdir/system-$name-qemu.err" ] || note "  qemu: $(head -n 3 "$logdir/system-$name-qemu.err" | tr '\n' ' ')"
 		note "  the last console lines ($console):"
 		while IFS= read -r line; do note "  $line"; done < <(tail -n 40 "$console")
 	fi
-	rm -f "$res.all"
-	nfail=$(grep -c '^not ok' "$res")
-	[ "$nfail" -eq 0 ] && [ "$finished" = yes ] || boot_failed=yes
+
+	# The whole console, shutdown included (the guest's own checks end
+	# before it): no oops, no panic, no stop job that hung.
+	bad=$(grep -E 'Call Trace|BUG:|Kernel panic|timed out|Failed to stop' "$console" | head -n 10)
+	if [ -z "$bad" ]; then
+		add "ok - $name: the console has no Call Trace, BUG:, Kernel panic, \"timed out\" or \"Failed to stop\""
+	else
+		add "not ok - $name: the console has no Call Trace, BUG:, Kernel panic, \"timed out\" or \"Failed to stop\""
+		while IFS= read -r line; do note "  $line"; done <<<"$bad"
+		boot_failed=yes
+	fi
+	[ "$nfail" -eq 0 ] || boot_failed=yes
 	return 0
 }
 
@@ -376,14 +480,56 @@ dump_journal() {
 	fi
 }
 
+# keyfp "TYPE BASE64 [COMMENT]": the key's SHA256 fingerprint as ssh-keygen
+# -l prints it (coreutils only: the guest checks with ssh-keygen).
+keyfp() {
+	local hex
+	hex=$(printf '%s\n' "$1" | awk '{ print $2 }' | base64 -d 2>/dev/null | sha256sum | cut -c1-64)
+	# shellcheck disable=SC2059 # the format is the bytes
+	printf 'SHA256:%s\n' "$(printf "$(printf '%s' "$hex" | sed 's/../\\x&/g')" | base64 -w0 | tr -d '=')"
+}
+
+# sim_expect SCENARIO_FILE: what the simulator's IMDS document holds (its
+# defaults in tests/sim/azure_sim.c, changed by the scenario's "set" lines):
+# sets want_admin, want_hostname and want_keyfp (of the first key; "none").
+sim_expect() {
+	local src=$top/tests/sim/azure_sim.c key
+	want_admin=$(sed -n 's/.*doc_set(&d->admin_username, "\(.*\)");.*/\1/p' "$src")
+	want_hostname=$(sed -n 's/.*doc_set(&d->computer_name, "\(.*\)");.*/\1/p' "$src")
+	key=$(sed -n 's/^#define DEFAULT_KEY "\(.*\)"$/\1/p' "$src")
+	want_admin=$(sed -n 's/^set admin-username[[:space:]]\{1,\}//p' "$1" | tail -n 1 | grep . || echo "$want_admin")
+	want_hostname=$(sed -n 's/^set computer-name[[:space:]]\{1,\}//p' "$1" | tail -n 1 | grep . || echo "$want_hostname")
+	if grep -q '^set no-keys' "$1"; then key=''; fi
+	key=$(sed -n 's/^set key[[:space:]]\{1,\}//p' "$1" | head -n 1 | grep . || echo "$key")
+	if [ -n "$key" ]; then want_keyfp=$(keyfp "$key"); else want_keyfp=none; fi
+	if [ -z "$want_admin" ] || [ -z "$want_hostname" ]; then
+		fail_all "cannot read the simulator's administrator and host name from $src"
+	fi
+}
+
+# min_results BOOT: how many results the guest sends at least in that boot;
+# fewer (with a matching END line) means check.sh lost checks.
+min_results() {
+	case $1 in
+	azure) echo $((guest_common + 15)) ;;
+	azure-again) echo $((guest_common + 5)) ;;
+	plain) echo $((guest_common + 4)) ;;
+	*) echo 1 ;;
+	esac
+}
+# The checks of every boot (check.sh, before the boot's own).
+guest_common=9
+
 # --- main --------------------------------------------------------------------------------
 
 main() {
 	local t0 t1 before after states name
 	check_tools
+	work=$(mktemp -d "$build/system/run.XXXXXX") || fail_all "cannot make a directory under $build/system"
 	t0=$(date +%s.%N)
 	get_kernel
-	rootfs=$(cached rootfs-cache.sh "$logdir/system-rootfs-cache.log") || exit $?
+	rootfs=$(cached rootfs-cache.sh "$logdir/system-rootfs-cache.log") ||
+		cache_problem rootfs-cache.sh "$logdir/system-rootfs-cache.log" $?
 	t1=$(date +%s.%N)
 	note "kernel $ver, root file system $rootfs ($(elapsed "$t0" "$t1") s to get both)"
 
@@ -391,8 +537,10 @@ main() {
 	# shellcheck source=../sim/lib.sh
 	. "$top/tests/sim/lib.sh"
 	sim_start "${AZL_SYSTEM_SCENARIO:-happy}" || fail_all "the Azure host simulator did not start"
-	trap 'sim_stop >/dev/null 2>&1' EXIT
 	sim_imds_port=${IMDS_URL##*:} sim_wire_port=${WIRE_URL##*:}
+	sim_expect "$(sim_scenario "${AZL_SYSTEM_SCENARIO:-happy}")"
+	note "the guest expects administrator $want_admin, host name $want_hostname, key $want_keyfp"
+	if [ "$boot_timeout" -ge 120 ]; then guest_timeout=$((boot_timeout - 60)); else guest_timeout=$((boot_timeout / 2)); fi
 
 	image_problem=''
 	t0=$(date +%s.%N)
@@ -435,8 +583,6 @@ main() {
 	done
 	cp "$SIM_LOG" "$logdir/system-sim-requests.log" 2>/dev/null
 	if sim_stop; then add "ok - host: the simulator exited cleanly"; else add "not ok - host: the simulator exited cleanly"; fi
-	trap - EXIT
-	[ "${AZL_SYSTEM_KEEP:-0}" = 1 ] || rm -f "$work/root.img" "$work/azure.img" "$work/lun5.img" "$work/lun0.img"
 	print_tap
 	[ "$(printf '%s\n' "${results[@]}" | grep -c '^not ok')" -eq 0 ]
 }

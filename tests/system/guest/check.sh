@@ -6,7 +6,8 @@
 #
 #   AZL-SYSTEM BEGIN          then one TAP result a line (no numbers:
 #   ok - NAME                 run.sh numbers them), "# ..." diagnostics
-#   AZL-SYSTEM END
+#   AZL-SYSTEM END R F        R results sent, F of them not ok: run.sh
+#                             checks that all of them arrived
 #   AZL-JOURNAL BEGIN         journalctl -b, always (run.sh shows it only
 #   ...                       when something failed)
 #   AZL-JOURNAL END
@@ -16,7 +17,10 @@
 # azl.system=azure (the Azure-like machine: SMBIOS of a Hyper-V VM, the
 # simulator, stand-in disks, azl.standins=1), azl.system=azure-again (the
 # same machine and disk booted a second time) or azl.system=plain (no
-# Hyper-V).
+# Hyper-V).  run.sh also passes what the guest checks against: azl.admin=,
+# azl.hostname=, azl.key= (the SHA256 fingerprint of the IMDS key; "none"),
+# azl.timeout= (seconds to wait for the boot to finish).  The files the
+# tree ships are listed in the manifest beside this script.
 # Every check here can fail; none asserts a time other than the 90 s that
 # systemd gives a device job.
 set -u
@@ -24,22 +28,27 @@ out=${1:-/dev/ttyS1}
 exec 3>"$out"
 export SYSTEMD_PAGER='' SYSTEMD_COLORS=0 LC_ALL=C
 
-mode=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^azl\.system=//p' | tail -n 1)
-admin=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^azl\.admin=//p' | tail -n 1)
+manifest=$(dirname "$0")/manifest
+# arg NAME: the value of azl.NAME= on the kernel command line.
+arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^azl\\.$1=//p" | tail -n 1; }
+mode=$(arg system)
+admin=$(arg admin)
 admin=${admin:-azureuser}
-failed=0
+want_hostname=$(arg hostname)
+want_key=$(arg key)
+wait_s=$(arg timeout)
+case $wait_s in '' | *[!0-9]*) wait_s=240 ;; esac
+results=0 failed=0
 
 emit() { printf '%s\n' "$*" >&3; }
-ok() { emit "ok - $mode: $*"; }
-not_ok() { emit "not ok - $mode: $*"; failed=$((failed + 1)); }
-skip() { emit "ok - $mode: $1 # SKIP $2"; }
+ok() { emit "ok - $mode: $*"; results=$((results + 1)); }
+not_ok() { emit "not ok - $mode: $*"; results=$((results + 1)) failed=$((failed + 1)); }
 diag() { printf '%s\n' "$@" | sed 's/^/# /' >&3; }
 # is NAME WANT GOT
 is() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "want: $2" "got:  $3"; fi
 }
 prop() { systemctl show -P "$2" "$1" 2>/dev/null; }
-unit_exists() { [ "$(prop "$1" LoadState)" = loaded ]; }
 
 emit "AZL-SYSTEM BEGIN"
 emit "# mode $mode, kernel $(uname -r), $(systemctl --version | head -n 1)"
@@ -47,7 +56,7 @@ emit "# mode $mode, kernel $(uname -r), $(systemctl --version | head -n 1)"
 # --- the boot as a whole ---------------------------------------------------------
 
 # The boot is over when the job queue first empties; --wait returns then.
-state=$(timeout 240 systemctl is-system-running --wait 2>&1)
+state=$(timeout "$wait_s" systemctl is-system-running --wait 2>&1)
 is "systemctl is-system-running --wait says running" running "$state"
 
 units=$(systemctl list-units --failed --plain --no-legend 2>&1)
@@ -78,6 +87,36 @@ if [ -z "$bad" ]; then ok 'no "Call Trace" or "BUG:" in dmesg and the journal'; 
 	diag "$bad"
 fi
 
+# What the tree ships is installed and loaded: a missing unit or rule is a
+# failure, never a skip.
+bad=''
+n=0
+while read -r kind what; do
+	case $kind in
+	unit)
+		n=$((n + 1))
+		st=$(prop "$what" LoadState)
+		[ "$st" = loaded ] || bad+="$what: LoadState=${st:-?}"$'\n'
+		;;
+	esac
+done <"$manifest"
+if [ "$n" -gt 0 ] && [ -z "$bad" ]; then ok "the $n units the tree ships are installed and loaded"; else
+	not_ok "the units the tree ships are installed and loaded ($n in the manifest)"
+	diag "$bad"
+fi
+bad=''
+n=0
+while read -r kind what; do
+	if [ "$kind" = file ]; then
+		n=$((n + 1))
+		[ -e "$what" ] || bad+="missing: $what"$'\n'
+	fi
+done <"$manifest"
+if [ "$n" -gt 0 ] && [ -z "$bad" ]; then ok "the $n rules, network and modprobe.d files and programs the tree ships are installed"; else
+	not_ok "the rules, network and modprobe.d files and programs the tree ships are installed ($n in the manifest)"
+	diag "$bad"
+fi
+
 # LISA reads the journal for these words: what our services log must avoid
 # them (lowercase; "Failed" and the like are fine).
 words=$(journalctl -b --no-pager -o cat -u azl-agent.service -u azl-provision.service 2>/dev/null |
@@ -101,37 +140,31 @@ fi
 mono() { local v; v=$(prop "$1" "$2"); echo "${v:-0}"; }
 
 azure_checks() {
-	local r st ex a_up p_start p_end us_start u ak lun link want dev pids rep out rc
-	if ! unit_exists azl-provision.service; then
-		skip "azl-provision.service ran" "azl-provision.service is not installed"
+	local r st ex a_up p_start p_end us_start u ak fps lun link want dev pids rep out rc
+	# A unit that is not installed or does not load fails each check below
+	# (its properties are then empty or 0).
+	r=$(prop azl-provision.service Result)
+	st=$(mono azl-provision.service ExecMainStartTimestampMonotonic)
+	ex=$(prop azl-provision.service ExecMainStatus)
+	if [ "$(prop azl-provision.service LoadState)" = loaded ] && [ "$r" = success ] &&
+		[ "$st" -gt 0 ] && [ "$ex" = 0 ]; then
+		ok "azl-provision.service ran and succeeded"
 	else
-		r=$(prop azl-provision.service Result)
-		st=$(mono azl-provision.service ExecMainStartTimestampMonotonic)
-		ex=$(prop azl-provision.service ExecMainStatus)
-		if [ "$r" = success ] && [ "$st" -gt 0 ] && [ "$ex" = 0 ]; then
-			ok "azl-provision.service ran and succeeded"
-		else
-			not_ok "azl-provision.service ran and succeeded"
-			diag "Result=$r ExecMainStartTimestampMonotonic=$st ExecMainStatus=$ex" \
-				"$(systemctl status --no-pager -l azl-provision.service 2>&1 | head -n 30)"
-		fi
+		not_ok "azl-provision.service ran and succeeded"
+		diag "LoadState=$(prop azl-provision.service LoadState) Result=$r ExecMainStartTimestampMonotonic=$st ExecMainStatus=$ex" \
+			"$(systemctl status --no-pager -l azl-provision.service 2>&1 | head -n 30)"
 	fi
 
-	if ! unit_exists azl-agent.service; then
-		skip "azl-agent.service is active" "azl-agent.service is not installed"
-		skip "the provisioning starts after azl-agent.service is up" "azl-agent.service is not installed"
+	is "azl-agent.service is active" active "$(systemctl is-active azl-agent.service)"
+	# Restart=on-failure would hide a crash or a watchdog kill behind "active".
+	is "azl-agent.service never restarted (no crash, no watchdog kill)" 0 "$(prop azl-agent.service NRestarts)"
+	a_up=$(mono azl-agent.service ActiveEnterTimestampMonotonic)
+	p_start=$(mono azl-provision.service InactiveExitTimestampMonotonic)
+	if [ "$a_up" -gt 0 ] && [ "$p_start" -gt 0 ] && [ "$a_up" -le "$p_start" ]; then
+		ok "the provisioning starts after azl-agent.service is up"
 	else
-		is "azl-agent.service is active" active "$(systemctl is-active azl-agent.service)"
-		# Restart=on-failure would hide a crash or a watchdog kill behind "active".
-		is "azl-agent.service never restarted (no crash, no watchdog kill)" 0 "$(prop azl-agent.service NRestarts)"
-		a_up=$(mono azl-agent.service ActiveEnterTimestampMonotonic)
-		p_start=$(mono azl-provision.service InactiveExitTimestampMonotonic)
-		if [ "$a_up" -gt 0 ] && [ "$p_start" -gt 0 ] && [ "$a_up" -le "$p_start" ]; then
-			ok "the provisioning starts after azl-agent.service is up"
-		else
-			not_ok "the provisioning starts after azl-agent.service is up"
-			diag "azl-agent ActiveEnter=$a_up azl-provision InactiveExit=$p_start (monotonic us)"
-		fi
+		not_ok "the provisioning starts after azl-agent.service is up"
+		diag "azl-agent ActiveEnter=$a_up azl-provision InactiveExit=$p_start (monotonic us)"
 	fi
 
 	# A oneshot without RemainAfterExit goes back to inactive when done.
@@ -147,14 +180,19 @@ azure_checks() {
 	done
 
 	if getent passwd "$admin" >/dev/null; then ok "the user $admin exists"; else not_ok "the user $admin exists"; fi
+	# The key IMDS gave, by its fingerprint (run.sh computes it from the
+	# simulator's document; ssh-keygen reads the file here).
 	ak=/home/$admin/.ssh/authorized_keys
-	if grep -q '^ssh-ed25519 ' "$ak" 2>/dev/null && [ "$(stat -c %U "$ak" 2>/dev/null)" = "$admin" ]; then
-		ok "$ak holds the key from IMDS and belongs to $admin"
+	fps=$(ssh-keygen -lf "$ak" 2>&1)
+	if [ -n "$want_key" ] && [ "$want_key" != none ] &&
+		printf '%s\n' "$fps" | awk -v k="$want_key" '$2 == k { f = 1 } END { exit !f }' &&
+		[ "$(stat -c %U "$ak" 2>/dev/null)" = "$admin" ]; then
+		ok "$ak holds the key from IMDS ($want_key) and belongs to $admin"
 	else
-		not_ok "$ak holds the key from IMDS and belongs to $admin"
-		diag "$(ls -la "/home/$admin/.ssh" 2>&1)"
+		not_ok "$ak holds the key from IMDS (${want_key:-no azl.key= given}) and belongs to $admin"
+		diag "ssh-keygen -l: $fps" "$(ls -la "/home/$admin/.ssh" 2>&1)"
 	fi
-	is "the host name is the one IMDS gave" "${AZL_SIM_HOSTNAME:-simvm}" "$(hostname)"
+	is "the host name is the one IMDS gave" "${want_hostname:-(no azl.hostname= given)}" "$(hostname)"
 
 	# No KVP device here: the provisioning writes the pool file all the same.
 	rep=$(azl-agent kvp get --pool 1 PROVISIONING_REPORT 2>&1)
@@ -175,9 +213,7 @@ azure_checks() {
 	fi
 
 	pids=$(pgrep -x hv_kvp_daemon | tr '\n' ' ')
-	if ! unit_exists azl-agent.service; then
-		skip "exactly one hv_kvp_daemon process runs" "azl-agent.service is not installed"
-	elif [ "$(pgrep -cx hv_kvp_daemon)" = 1 ]; then
+	if [ "$(pgrep -cx hv_kvp_daemon)" = 1 ]; then
 		ok "exactly one hv_kvp_daemon process runs"
 	else
 		not_ok "exactly one hv_kvp_daemon process runs"
@@ -185,13 +221,8 @@ azure_checks() {
 	fi
 
 	# The stand-in data disks: scsi-hd vendor Msft at LUN 5 (whole disk) and
-	# at LUN 0 (one partition).
-	if [ ! -f /usr/lib/udev/rules.d/80-azl-disk.rules ]; then
-		for lun in 5 0 0-part1; do
-			skip "/dev/disk/azure/scsi1/lun$lun" "80-azl-disk.rules is not installed"
-		done
-		return 0
-	fi
+	# at LUN 0 (one partition).  Without 80-azl-disk.rules these fail (and
+	# the manifest check above names the missing file).
 	for lun in 5 0; do
 		want=''
 		for dev in /sys/block/sd*; do
@@ -226,20 +257,16 @@ azure_checks() {
 # run.sh checks the simulator saw no request).
 again_checks() {
 	local r st ex out
-	if ! unit_exists azl-provision.service; then
-		skip "azl-provision.service ran again and found the marker" "azl-provision.service is not installed"
+	r=$(prop azl-provision.service Result)
+	st=$(mono azl-provision.service ExecMainStartTimestampMonotonic)
+	ex=$(prop azl-provision.service ExecMainStatus)
+	out=$(journalctl -b --no-pager -o cat -u azl-provision.service 2>&1)
+	if [ "$r" = success ] && [ "$st" -gt 0 ] && [ "$ex" = 0 ] &&
+		printf '%s\n' "$out" | grep -q 'already provisioned'; then
+		ok "azl-provision.service ran again and found the marker"
 	else
-		r=$(prop azl-provision.service Result)
-		st=$(mono azl-provision.service ExecMainStartTimestampMonotonic)
-		ex=$(prop azl-provision.service ExecMainStatus)
-		out=$(journalctl -b --no-pager -o cat -u azl-provision.service 2>&1)
-		if [ "$r" = success ] && [ "$st" -gt 0 ] && [ "$ex" = 0 ] &&
-			printf '%s\n' "$out" | grep -q 'already provisioned'; then
-			ok "azl-provision.service ran again and found the marker"
-		else
-			not_ok "azl-provision.service ran again and found the marker"
-			diag "Result=$r ExecMainStartTimestampMonotonic=$st ExecMainStatus=$ex" "$out"
-		fi
+		not_ok "azl-provision.service ran again and found the marker"
+		diag "LoadState=$(prop azl-provision.service LoadState) Result=$r ExecMainStartTimestampMonotonic=$st ExecMainStatus=$ex" "$out"
 	fi
 	is "the user $admin is still there, once" 1 "$(grep -c "^$admin:" /etc/passwd)"
 	is "exactly one hv_kvp_daemon process runs" 1 "$(pgrep -cx hv_kvp_daemon)"
@@ -254,34 +281,30 @@ again_checks() {
 # --- a machine that is not Hyper-V ------------------------------------------------------
 
 plain_checks() {
-	local ec st r
-	if ! unit_exists azl-provision.service; then
-		skip "azl-provision.service skipped by its ExecCondition" "azl-provision.service is not installed"
+	local ec st r ct
+	ec=$(prop azl-provision.service ExecCondition)
+	st=$(mono azl-provision.service ExecMainStartTimestampMonotonic)
+	r=$(prop azl-provision.service Result)
+	# ExecCondition exits 1: the unit is skipped (Result=exec-condition),
+	# not failed, and its ExecStart never runs.
+	if printf '%s' "$ec" | grep -q 'status=1[ ;/]' && [ "$st" = 0 ] && [ "$r" = exec-condition ]; then
+		ok "azl-provision.service skipped by its ExecCondition"
 	else
-		ec=$(prop azl-provision.service ExecCondition)
-		st=$(mono azl-provision.service ExecMainStartTimestampMonotonic)
-		r=$(prop azl-provision.service Result)
-		# ExecCondition exits 1: the unit is skipped (Result=exec-condition),
-		# not failed, and its ExecStart never runs.
-		if printf '%s' "$ec" | grep -q 'status=1[ ;/]' && [ "$st" = 0 ] && [ "$r" = exec-condition ]; then
-			ok "azl-provision.service skipped by its ExecCondition"
-		else
-			not_ok "azl-provision.service skipped by its ExecCondition"
-			diag "ExecCondition=$ec" "ExecMainStartTimestampMonotonic=$st Result=$r" \
-				"$(systemctl status --no-pager -l azl-provision.service 2>&1 | head -n 20)"
-		fi
+		not_ok "azl-provision.service skipped by its ExecCondition"
+		diag "LoadState=$(prop azl-provision.service LoadState) ExecCondition=$ec" \
+			"ExecMainStartTimestampMonotonic=$st Result=$r" \
+			"$(systemctl status --no-pager -l azl-provision.service 2>&1 | head -n 20)"
 	fi
-	if ! unit_exists azl-agent.service; then
-		skip "azl-agent.service skipped by its conditions" "azl-agent.service is not installed"
+	# ConditionResult is "no" also for a unit that was never started: the
+	# condition must have been checked (ConditionTimestampMonotonic > 0).
+	r=$(prop azl-agent.service ConditionResult)
+	ct=$(mono azl-agent.service ConditionTimestampMonotonic)
+	st=$(prop azl-agent.service ActiveState)
+	if [ "$r" = no ] && [ "$ct" -gt 0 ] && [ "$st" = inactive ]; then
+		ok "azl-agent.service skipped by its conditions"
 	else
-		r=$(prop azl-agent.service ConditionResult)
-		st=$(prop azl-agent.service ActiveState)
-		if [ "$r" = no ] && [ "$st" = inactive ]; then
-			ok "azl-agent.service skipped by its conditions"
-		else
-			not_ok "azl-agent.service skipped by its conditions"
-			diag "ConditionResult=$r ActiveState=$st"
-		fi
+		not_ok "azl-agent.service skipped by its conditions"
+		diag "LoadState=$(prop azl-agent.service LoadState) ConditionResult=$r ConditionTimestampMonotonic=$ct ActiveState=$st"
 	fi
 	if pgrep -x hv_kvp_daemon >/dev/null; then
 		not_ok "no hv_kvp_daemon process runs"
@@ -300,7 +323,7 @@ plain) plain_checks ;;
 esac
 
 emit "# $failed check(s) not ok"
-emit "AZL-SYSTEM END"
+emit "AZL-SYSTEM END $results $failed"
 emit "AZL-JOURNAL BEGIN"
 journalctl -b --no-pager -o short-monotonic >&3 2>&1
 emit "AZL-JOURNAL END"
