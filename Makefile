@@ -90,7 +90,7 @@ $(BUILD)/azl-agent-provision: $(BUILD)/agent/main_provision.o $(BUILD)/libazl-ag
 	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS)
 # The udev helper (udev/*.rules' IMPORT{program}): libc only, for it runs
 # on every block and network device event, in the initramfs too.
-UDEV_OBJS := $(patsubst %,$(BUILD)/agent/%.o,main_udev udev_disk udev_nvme udev_net udev_cpu root sysfile \
+UDEV_OBJS := $(patsubst %,$(BUILD)/agent/%.o,main_udev udev_disk udev_nvme udev_net udev_cpu kernel_cmdline root sysfile \
 	     vmbus_class log escape)
 $(BUILD)/azl-udev: $(UDEV_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "affinity_facts_internal.h"
+#include "kernel_cmdline.h"
 #include "util.h"
 
 #define CPU_DIR "devices/system/cpu"
@@ -121,7 +122,7 @@ static int parse_isolcpus(const char *v, struct cpuset *managed)
 static int read_cmdline(struct gather *g, struct cpuset *managed)
 {
 	_cleanup_free_ char *text = NULL;
-	char *save = NULL;
+	struct cmdline_param p;
 	int ret;
 
 	cpuset_zero(managed);
@@ -131,18 +132,15 @@ static int read_cmdline(struct gather *g, struct cpuset *managed)
 	if (ret < 0)
 		return gather_failf(g, ret, "%s/cmdline: %s", root_dir_name(ROOT_PROC),
 				    gather_why(ret));
-	for (char *w = strtok_r(text, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
-		char *v;
-		size_t n;
+	for (const char *pos = text; cmdline_next(&pos, &p);) {
+		_cleanup_free_ char *v = NULL;
 
-		if (strncmp(w, "isolcpus=", 9) != 0)
+		if (!cmdline_param_is(&p, "isolcpus") || !p.value)
 			continue;
-		v = w + 9;
-		n = strlen(v);
-		if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
-			v[n - 1] = '\0';
-			v++;
-		}
+		v = strndup(p.value, p.value_len);
+		if (!v)
+			return gather_failf(g, -ENOMEM, "%s/cmdline: %s", root_dir_name(ROOT_PROC),
+					    gather_why(-ENOMEM));
 		if (parse_isolcpus(v, managed) < 0)
 			return gather_failf(g, -EBADMSG, "%s/cmdline: malformed isolcpus=%.40s",
 					    root_dir_name(ROOT_PROC), v);

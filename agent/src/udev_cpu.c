@@ -7,50 +7,22 @@
  */
 #include "udev_cpu.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel_cmdline.h"
 #include "log.h"
 #include "sysfile.h"
 #include "util.h"
 
-/* Is the parameter name of word (up to '=' or its end, n bytes) name, '-' == '_'? */
-static bool param_is(const char *word, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n && word[i] != '='; i++) {
-		char a = word[i] == '-' ? '_' : word[i];
-
-		if (!name[i] || a != name[i])
-			return false;
-	}
-	return name[i] == '\0';
-}
-
 bool udev_cmdline_limits_cpus(const char *cmdline)
 {
-	const char *p = cmdline;
+	struct cmdline_param p;
 
-	while (*p) {
-		const char *w;
-		bool quoted = false;
-
-		while (*p && isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			break;
-		/* A word as the kernel's next_arg() takes it: blanks inside quotes stay. */
-		for (w = p; *p && (quoted || !isspace((unsigned char)*p)); p++)
-			if (*p == '"')
-				quoted = !quoted;
-		if (p - w == 2 && strncmp(w, "--", 2) == 0)
-			break;
-		if (param_is(w, (size_t)(p - w), "maxcpus") || param_is(w, (size_t)(p - w), "nr_cpus"))
+	while (cmdline_next(&cmdline, &p))
+		if (cmdline_param_is(&p, "maxcpus") || cmdline_param_is(&p, "nr_cpus"))
 			return true;
-	}
 	return false;
 }
 
